@@ -1,0 +1,1 @@
+"""Pure-Python model of a network design: no torch, no Qt."""

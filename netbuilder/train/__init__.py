@@ -1,0 +1,1 @@
+"""Training: data, optimizers, schedules, initialization, regularization and the engine. No Qt."""
