@@ -98,7 +98,17 @@ def _single(ctx: InContext, layer: str, rank: tuple, what: str) -> tuple:
     if ctx.tokens[0] and layer != "Embedding":
         raise ShapeError(f"{layer} receives token ids; put an Embedding first to turn them into vectors")
     if len(shape) not in rank:
-        raise ShapeError(f"{layer} expects {what} but receives {ctx.descriptions[0]}")
+        described = ctx.descriptions[0]
+        hint = ""
+        if len(shape) == 1:
+            if "=" in described:  # a flattened feature map
+                hint = "; place it before the Flatten, or use Reshape to give the values that layout"
+            else:
+                hint = "; use Reshape to give the values that layout"
+            described = f"the flat vector {described}"
+        elif len(shape) == 3 and 1 in rank:
+            hint = "; add a Flatten layer before it"
+        raise ShapeError(f"{layer} expects {what} but receives {described}{hint}")
     return shape
 
 
@@ -163,13 +173,19 @@ _register(LayerSpec(
 
 # --------------------------------------------------------------------------- Convolution
 def _window_out(size, k, s, p, d, ceil_mode=False):
-    span = size + 2 * p - d * (k - 1) - 1
-    if span < 0:
-        return None, 0
-    out = (math.ceil(span / s) if ceil_mode else span // s) + 1
+    """(output size, input rows that no window covers) for one spatial dimension, as torch computes it.
+
+    Only real rows count as lost: when the uncovered tail lies in the padding, nothing is dropped.
+    """
+    eff = d * (k - 1) + 1
+    span = size + 2 * p - eff
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1  # floor division, as torch rounds
     if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out, (0 if ceil_mode else span % s)
+        out -= 1  # the last window must start inside the input or its left padding
+    if out <= 0:
+        return None, 0
+    covered = (out - 1) * s + eff  # in padded coordinates, from the first padding row
+    return out, max(0, p + size - covered)
 
 
 def _spatial(ctx, layer, dims):
@@ -181,27 +197,32 @@ def _tuple(v, dims):
     return tuple(v) if isinstance(v, (list, tuple)) else (v,) * dims
 
 
-def _window_shape(layer, shape, dims, k, s, p, d, ceil_mode=False):
+def _window_shape(layer, shape, dims, k, s, p, d, ceil_mode=False, pooling=False):
     """Output spatial sizes, or ShapeError; plus warnings about dropped rows/cols."""
     names = ("rows", "columns") if dims == 2 else ("samples",)
     outs, warnings, lost = [], [], []
     for axis in range(dims):
         size = shape[1 + axis]
-        if 2 * p[axis] > d[axis] * (k[axis] - 1) + 1 and 2 * p[axis] > k[axis]:
-            raise ShapeError(f"{layer}: padding {p[axis]} is more than half the kernel {k[axis]}")
+        # torch refuses pooling padding above half the kernel (convolutions accept any padding).
+        if pooling and 2 * p[axis] > k[axis]:
+            raise ShapeError(f"{layer}: padding {p[axis]} is more than half the kernel {k[axis]}; "
+                             f"pooling allows at most {k[axis] // 2}")
         out, dropped = _window_out(size, k[axis], s[axis], p[axis], d[axis], ceil_mode)
         if out is None or out <= 0:
             eff = d[axis] * (k[axis] - 1) + 1
-            raise ShapeError(f"{layer}: the {eff}-wide window does not fit in the input of {fmt_shape(shape[1:])} "
-                             f"(with padding {p[axis]}); use a smaller kernel, more padding, or remove a pooling layer")
-        if dropped:
+            window = f"{eff}-wide window (kernel {k[axis]}, dilation {d[axis]})" if d[axis] > 1 else f"{eff}-wide kernel"
+            raise ShapeError(f"{layer}: the {window} does not fit in the {fmt_shape(shape[1:])} input "
+                             f"(padding {p[axis]}); use a smaller kernel or more padding, or downsample less before it")
+        # A window narrower than the stride skips rows between windows by design (strided 1×1
+        # shortcuts); the lost tail is then no news, so only wider windows are warned about.
+        if dropped and d[axis] * (k[axis] - 1) + 1 >= s[axis]:
             lost.append(f"{dropped} {names[axis] if dropped > 1 else names[axis][:-1]}")
         outs.append(out)
     if lost:
         strides = "×".join(str(v) for v in s)
         warnings.append(f"stride {strides} does not fit the {fmt_shape(shape[1:])} input evenly "
                         f"((in + 2·padding − kernel) is not a multiple of the stride): the last {' and '.join(lost)} "
-                        f"are never seen")
+                        f"of the input are never seen; change the padding or the input size to keep them")
     return tuple(outs), warnings
 
 
@@ -309,7 +330,7 @@ def _make_pool_rule(layer, dims, maxpool):
         shape = _spatial(ctx, layer, dims)
         k, s, pad = (_tuple(p[n], dims) for n in ("kernel_size", "stride", "padding"))
         d = _tuple(p["dilation"], dims) if maxpool else (1,) * dims
-        outs, warnings = _window_shape(layer, shape, dims, k, s, pad, d, p["ceil_mode"])
+        outs, warnings = _window_shape(layer, shape, dims, k, s, pad, d, p["ceil_mode"], pooling=True)
         return Inferred((shape[0], *outs), 0, 0, shape[0] * _prod(outs) * _prod(k), warnings, {}, (k, s, pad, d))
     return rule
 
@@ -333,11 +354,15 @@ _register(LayerSpec("AvgPool1d", "Pooling", "pool", "Mean over each window of a 
                     key_params=("kernel_size", "stride")))
 
 
+def _widest_adaptive_window(size, out):
+    return max(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+
+
 def _infer_adaptive(p, ctx):
     shape = _spatial(ctx, "AdaptiveAvgPool2d", 2)
     out = tuple(p["output_size"])
-    # The window that torch uses when the input divides evenly; otherwise the widest one, for the RF.
-    k = tuple(math.ceil(shape[1 + a] / out[a]) + (0 if shape[1 + a] % out[a] == 0 else 1) for a in range(2))
+    # torch's window i spans [floor(i·in/out), ceil((i+1)·in/out)); the receptive field uses the widest.
+    k = tuple(_widest_adaptive_window(shape[1 + a], out[a]) for a in range(2))
     s = tuple(max(1, shape[1 + a] // out[a]) for a in range(2))
     return Inferred((shape[0], *out), 0, 0, shape[0] * _prod(shape[1:]), [], {}, (k, s, (0, 0), (1, 1)))
 

@@ -8,7 +8,9 @@ and `can_connect()` is what an editor asks before it lets a user draw an edge.
 from __future__ import annotations
 
 import copy
+import difflib
 import keyword
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -16,7 +18,7 @@ from . import catalogue
 from .events import Event
 from .params import ValidationError, coerce_all
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class GraphError(ValueError):
@@ -78,6 +80,9 @@ class Graph:
         self.edges: list[Edge] = []
         self.events = GraphEvents()
         self._next_id = 1
+        # Edges grouped by endpoint, rebuilt lazily after any wiring change: without it every
+        # incoming()/outgoing() scans all edges and analysing a large graph becomes quadratic.
+        self._adjacency: tuple[dict, dict, int] | None = None
 
     # ------------------------------------------------------------------ queries
     def node(self, node_id: str) -> Node:
@@ -90,10 +95,24 @@ class Graph:
         return next((n for n in self.nodes.values() if n.name == name), None)
 
     def incoming(self, node_id: str) -> list[Edge]:
-        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.port)
+        return list(self._edges_by_endpoint()[0].get(node_id, ()))
 
     def outgoing(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.src == node_id]
+        return list(self._edges_by_endpoint()[1].get(node_id, ()))
+
+    def _edges_by_endpoint(self) -> tuple[dict, dict]:
+        """(edges into each node sorted by port, edges out of each node in insertion order)."""
+        # The length check also catches code that appends to `edges` directly.
+        if self._adjacency is None or self._adjacency[2] != len(self.edges):
+            into: dict[str, list[Edge]] = {}
+            out: dict[str, list[Edge]] = {}
+            for e in self.edges:
+                into.setdefault(e.dst, []).append(e)
+                out.setdefault(e.src, []).append(e)
+            for edges in into.values():
+                edges.sort(key=lambda e: e.port)
+            self._adjacency = (into, out, len(self.edges))
+        return self._adjacency[0], self._adjacency[1]
 
     def predecessors(self, node_id: str) -> list[str]:
         return [e.src for e in self.incoming(node_id)]
@@ -199,13 +218,18 @@ class Graph:
     def add_node(self, type_name: str, name: str | None = None, params: dict | None = None,
                  position: tuple[float, float] = (0.0, 0.0), node_id: str | None = None,
                  init: dict | None = None, l2_multiplier: float = 1.0) -> Node:
+        from .settings import validate_init
         spec = catalogue.get(type_name)
         values = coerce_all(spec.params, params or {}, path=name or type_name)
+        # Overrides are normalised as set_overrides() and loading do, so a saved node reloads unchanged.
+        init = None if init is None else validate_init(copy.deepcopy(init), f"{name or type_name}.init")
+        if not _is_finite_number(l2_multiplier) or l2_multiplier < 0:
+            raise GraphError(f"{name or type_name}: the L2 multiplier must be a number ≥ 0, got {l2_multiplier!r}")
         node_id = node_id or self.new_id()
         if node_id in self.nodes:
             raise GraphError(f"a node with id {node_id!r} already exists", node_id)
         node = Node(node_id, type_name, name or self.unique_name(spec.prefix), values,
-                    (float(position[0]), float(position[1])), copy.deepcopy(init), float(l2_multiplier))
+                    (float(position[0]), float(position[1])), init, float(l2_multiplier))
         self.nodes[node_id] = node
         self.events.node_added.emit(node)
         self.events.structure_changed.emit()
@@ -230,6 +254,7 @@ class Graph:
         if edge in self.edges:
             raise GraphError(f"{self.nodes[src].name} is already connected to {self.nodes[dst].name}", dst)
         self.edges.append(edge)
+        self._adjacency = None
         self.events.edge_connected.emit(edge)
         self.events.structure_changed.emit()
         return edge
@@ -238,6 +263,7 @@ class Graph:
         if edge not in self.edges:
             raise GraphError("that edge is not in the graph")
         self.edges.remove(edge)
+        self._adjacency = None
         self.events.edge_disconnected.emit(edge)
         if notify:
             self.events.structure_changed.emit()
@@ -260,8 +286,9 @@ class Graph:
 
     def rename(self, node_id: str, name: str) -> None:
         node = self.node(node_id)
-        if not is_valid_name(name):
-            raise GraphError(f"{name!r} is not a valid name: use letters, digits and _, not starting with a digit", node_id)
+        problem = name_problem(name)
+        if problem is not None:
+            raise GraphError(f"{name!r} is not a valid name: {problem}", node_id)
         other = self.node_by_name(name)
         if other is not None and other.id != node_id:
             raise GraphError(f"the name {name!r} is already used by another node", node_id)
@@ -281,8 +308,8 @@ class Graph:
         node = self.node(node_id)
         node.init = None if init is None else validate_init(init, f"{node.name}.init")
         if l2_multiplier is not None:
-            if l2_multiplier < 0:
-                raise GraphError(f"{node.name}: the L2 multiplier cannot be negative", node_id)
+            if not _is_finite_number(l2_multiplier) or l2_multiplier < 0:
+                raise GraphError(f"{node.name}: the L2 multiplier must be a number ≥ 0, got {l2_multiplier!r}", node_id)
             node.l2_multiplier = float(l2_multiplier)
         self.events.override_changed.emit(node)
 
@@ -310,8 +337,9 @@ class Graph:
 
         seen_names: dict[str, str] = {}
         for node in self.nodes.values():
-            if not is_valid_name(node.name):
-                err(f"{node.name!r} is not a valid name: use letters, digits and _", node.id)
+            problem = name_problem(node.name)
+            if problem is not None:
+                err(f"{node.name!r} is not a valid name: {problem}; rename it", node.id)
             if node.name in seen_names:
                 err(f"two nodes are named {node.name!r}: names must be unique", node.id)
             seen_names.setdefault(node.name, node.id)
@@ -321,16 +349,27 @@ class Graph:
         except GraphError as exc:
             err(str(exc), exc.node_id)
 
+        starved: set[str] = set()  # nodes with nothing connected to their input
         for node in self.nodes.values():
             arity = node.spec.inputs
             incoming = self.incoming(node.id)
+            if arity == 0 and incoming:
+                names = ", ".join(self.nodes[e.src].name for e in incoming)
+                err(f"{node.name} ({node.type}) takes no input but receives {names}; remove that connection", node.id)
+            if node.spec.outputs == 0 and self.outgoing(node.id):
+                names = ", ".join(self.nodes[e.dst].name for e in self.outgoing(node.id))
+                err(f"{node.name} ({node.type}) ends the network and cannot feed {names}; remove that connection",
+                    node.id)
             if arity == 1 and len(incoming) == 0:
+                starved.add(node.id)
                 err(f"{node.name}: its input is not connected", node.id)
             elif arity == 1 and len(incoming) > 1:
                 names = ", ".join(self.nodes[e.src].name for e in incoming)
                 err(f"{node.name} takes one input but receives {len(incoming)} ({names}); merge them with Add or Concatenate",
                     node.id)
             elif arity == catalogue.MULTI and len(incoming) < 2:
+                if not incoming:
+                    starved.add(node.id)
                 err(f"{node.name} ({node.type}) merges several inputs but has {len(incoming)}; connect at least two",
                     node.id)
 
@@ -352,7 +391,20 @@ class Graph:
                     stack.extend(self.predecessors(nid))
         for node in self.nodes.values():
             if inputs and node.id not in reachable and node.type != "Input":
-                err(f"{node.name} is not reachable from the Input node", node.id)
+                if node.id in starved:
+                    continue  # "its input is not connected" already says it
+                # Name the unconnected nodes upstream: connecting them is the fix.
+                causes, stack, seen = [], list(self.predecessors(node.id)), set()
+                while stack:
+                    nid = stack.pop()
+                    if nid in seen or nid in reachable:
+                        continue
+                    seen.add(nid)
+                    if nid in starved:
+                        causes.append(self.nodes[nid].name)
+                    stack.extend(self.predecessors(nid))
+                hint = f"; connect the input of {', '.join(sorted(causes))}" if causes else ""
+                err(f"{node.name} is not reachable from the Input node{hint}", node.id)
             elif outputs and node.id not in useful and node.type != "Output":
                 warn(f"{node.name}'s output is not used on the way to the Output node", node.id)
         return problems
@@ -386,23 +438,25 @@ class Graph:
                 raise ValidationError(where, "expected an object")
             for key in ("id", "type", "name"):
                 if not isinstance(raw.get(key), str):
-                    raise ValidationError(f"{where}.{key}", "expected text")
+                    raise ValidationError(f"{where}.{key}", f"expected text, got {raw.get(key)!r}")
             if raw["type"] not in catalogue.LAYERS:
-                raise ValidationError(f"{where}.type", f"unknown layer type {raw['type']!r}")
+                close = difflib.get_close_matches(raw["type"], list(catalogue.LAYERS), n=1)
+                hint = f"; did you mean {close[0]}?" if close else f" (known types: {', '.join(catalogue.LAYERS)})"
+                raise ValidationError(f"{where}.type", f"unknown layer type {raw['type']!r}{hint}")
             if raw["id"] in graph.nodes:
                 raise ValidationError(f"{where}.id", f"duplicate node id {raw['id']!r}")
             position = raw.get("position", [0, 0])
             if (not isinstance(position, list) or len(position) != 2
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
-                raise ValidationError(f"{where}.position", "expected [x, y]")
+                    or not all(_is_finite_number(v) for v in position)):
+                raise ValidationError(f"{where}.position", f"expected [x, y] with two numbers, got {position!r}")
             spec = catalogue.get(raw["type"])
             params = coerce_all(spec.params, raw.get("params", {}), f"{where}.params")
             init = raw.get("init")
             if init is not None:
                 init = validate_init(init, f"{where}.init")
             mult = raw.get("l2_multiplier", 1.0)
-            if isinstance(mult, bool) or not isinstance(mult, (int, float)) or mult < 0:
-                raise ValidationError(f"{where}.l2_multiplier", "expected a number ≥ 0")
+            if not _is_finite_number(mult) or mult < 0:
+                raise ValidationError(f"{where}.l2_multiplier", f"expected a number ≥ 0, got {mult!r}")
             unknown = set(raw) - {"id", "type", "name", "params", "position", "init", "l2_multiplier"}
             if unknown:
                 raise ValidationError(f"{where}.{sorted(unknown)[0]}", "unknown field")
@@ -416,7 +470,7 @@ class Graph:
             if not isinstance(raw, dict):
                 raise ValidationError(where, "expected an object with src, dst, port")
             for key in ("src", "dst"):
-                if raw.get(key) not in graph.nodes:
+                if not isinstance(raw.get(key), str) or raw[key] not in graph.nodes:
                     raise ValidationError(f"{where}.{key}", f"no node with id {raw.get(key)!r}")
             port = raw.get("port", 0)
             if isinstance(port, bool) or not isinstance(port, int) or port < 0:
@@ -434,9 +488,38 @@ class Graph:
 
 
 def is_valid_name(name: str) -> bool:
-    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name) and name not in _RESERVED_NAMES
+    return name_problem(name) is None
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a node (it becomes an attribute and a variable in generated code), or None."""
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        return "use letters, digits and _, starting with a letter"
+    if keyword.iskeyword(name):
+        return "it is a Python keyword"
+    if name in _RESERVED_NAMES:
+        return "it is reserved by PyTorch modules or the generated code"
+    return None
+
+
+def _is_finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # Names that would clash with nn.Module attributes or the generated forward()'s own variables.
-_RESERVED_NAMES = {"forward", "training", "self", "x", "torch", "nn", "F", "parameters", "modules", "state_dict",
-                   "train", "eval", "cuda", "cpu", "to", "type", "float", "double", "half", "apply", "zero_grad"}
+# Names starting with "_" are refused as a whole: torch keeps its internals there and Python
+# mangles "__name" inside a class body, so the submodule would not carry the node's name.
+_RESERVED_NAMES = {
+    # generated code
+    "self", "x", "torch", "nn", "F", "Maxout", "netbuilder_source", "Ellipsis",
+    # public attributes and methods of torch.nn.Module
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu",
+    "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state",
+    "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers",
+    "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook",
+    "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
+    "training", "type", "xpu", "zero_grad",
+}

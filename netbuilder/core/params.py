@@ -72,6 +72,8 @@ class ParamSpec:
                 return value
             raise ValidationError(path, f"expected true or false, got {value!r}")
         if kind == "int":
+            if self.allow_auto and isinstance(value, str):
+                raise ValidationError(path, f"expected an integer or {AUTO!r}, got {value!r}")
             return self._check_range(_as_int(value, path), path)
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -138,8 +140,8 @@ def coerce_all(specs: list[ParamSpec], values: dict, path: str, fill_defaults: b
     by_name = {s.name: s for s in specs}
     for key in values:
         if key not in by_name:
-            known = ", ".join(by_name) or "none"
-            raise ValidationError(f"{path}.{key}" if path else key, f"unknown setting (known: {known})")
+            known = f"known: {', '.join(by_name)}" if by_name else "there are no settings here"
+            raise ValidationError(f"{path}.{key}" if path else key, f"unknown setting ({known})")
     out = {}
     for spec in specs:
         sub = f"{path}.{spec.name}" if path else spec.name

@@ -99,6 +99,8 @@ class Project:
         except json.JSONDecodeError as exc:
             raise ProjectError(f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                                f"the file may be truncated or not a project", path) from None
+        except (ValueError, RecursionError) as exc:  # e.g. a number with thousands of digits, absurd nesting
+            raise ProjectError(f"is not a readable project ({exc})", path) from None
         try:
             return cls.from_dict(data)
         except ValidationError as exc:
@@ -112,26 +114,56 @@ def migrate(data: dict, version: int) -> dict:
 
 
 def save_json_atomic(path: str | os.PathLike, data) -> None:
-    """Write JSON to a temporary file in the same folder, then rename it over `path`."""
+    """Write JSON to a temporary file in the same folder, then rename it over `path`.
+
+    Everything that can fail (serialising, encoding, writing, syncing) happens before the
+    rename, so on any failure the previous file is left exactly as it was and no temporary
+    file is left behind.
+    """
     path = Path(path)
     try:
         text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    except (TypeError, ValueError) as exc:
+        payload = text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ProjectError(f"cannot be saved: {exc}", path) from None
     folder = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else _default_file_mode()
+    except OSError:
+        mode = _default_file_mode()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise ProjectError(f"cannot be saved: {exc.strerror or exc}", path) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        try:
+            os.chmod(tmp, mode)  # the temporary file is private; give the result the usual permissions
+        except OSError:
+            pass
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise ProjectError(f"cannot be saved: {exc.strerror or exc}", path) from None
+        if isinstance(exc, OSError):
+            raise ProjectError(f"cannot be saved: {exc.strerror or exc}", path) from None
+        raise
+
+
+def _default_file_mode() -> int:
+    """rw for everyone the umask allows, as a plain open() would create the file."""
+    if os.name != "posix":
+        return 0o666
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o644

@@ -253,7 +253,7 @@ def validate_tagged(section: str, value: dict, path: str) -> dict:
         raise ValidationError(path, f"expected an object, got {type(value).__name__}")
     table = TAGGED_SECTIONS[section]
     kind = value.get("type")
-    if kind not in table:
+    if not isinstance(kind, str) or kind not in table:
         raise ValidationError(f"{path}.type", f"{kind!r} is not one of: {', '.join(table)}")
     rest = {k: v for k, v in value.items() if k != "type"}
     return {"type": kind, **coerce_all(variant_specs(section, kind), rest, path)}

@@ -1,0 +1,110 @@
+"""`netbuilder train`: headless training with a progress bar per epoch and a run folder."""
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from .callbacks import Callback
+
+
+class ProgressPrinter(Callback):
+    """One live progress line per epoch on stderr, then a summary line per epoch."""
+
+    def __init__(self, stream=None, width: int = 30):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.steps_per_epoch = 1
+        self.epochs = 1
+        self.last_draw = 0.0
+        self.epoch_start = time.perf_counter()
+        self.interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def on_status(self, message, fraction):
+        if self.interactive or fraction in (None, 1.0):
+            suffix = f" {fraction:4.0%}" if fraction is not None else ""
+            print(f"\r{message}{suffix}\033[K" if self.interactive else f"{message}{suffix}", file=self.stream,
+                  end="" if self.interactive and fraction not in (None, 1.0) else "\n", flush=True)
+
+    def on_train_start(self, info):
+        self.steps_per_epoch = max(info["steps_per_epoch"], 1)
+        self.epochs = info["epochs"]
+        self.epoch_start = time.perf_counter()
+        print(f"training on {info['device']}: {info['train_samples']:,} samples ({info['val_samples']:,} validation), "
+              f"{info['parameters']:,} parameters; data: {info['source']}", file=self.stream, flush=True)
+
+    def on_batch_end(self, step, epoch, batch, loss, lr):
+        if batch == 0:
+            self.epoch_start = time.perf_counter()
+        now = time.perf_counter()
+        if not self.interactive or now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        done = (batch + 1) / self.steps_per_epoch
+        bar = "█" * int(done * self.width) + "·" * (self.width - int(done * self.width))
+        elapsed = now - self.epoch_start
+        eta = elapsed / done - elapsed if done > 0 else 0
+        print(f"\repoch {epoch}/{self.epochs} {bar} {batch + 1}/{self.steps_per_epoch} loss {loss:.4f} "
+              f"lr {lr:.2e} eta {eta:4.0f}s\033[K", end="", file=self.stream, flush=True)
+
+    def on_epoch_end(self, record):
+        def pct(v):
+            return "—" if v is None else f"{v:.2%}"
+        val = "" if record.get("val_loss") is None else f"  val loss {record['val_loss']:.4f} acc {pct(record['val_accuracy'])}"
+        prefix = "\r" if self.interactive else ""
+        print(f"{prefix}epoch {record['epoch']}/{self.epochs}  loss {record['train_loss']:.4f} acc "
+              f"{pct(record['train_accuracy'])}{val}  {record['seconds']:.1f}s\033[K" if self.interactive else
+              f"epoch {record['epoch']}/{self.epochs}  loss {record['train_loss']:.4f} acc {pct(record['train_accuracy'])}"
+              f"{val}  {record['seconds']:.1f}s", file=self.stream, flush=True)
+
+
+def default_run_dir(project_file: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return project_file.parent / "runs" / f"{project_file.stem}-{stamp}"
+
+
+def cmd_train(args) -> int:
+    from ..cli import CommandError
+    from ..core.project import Project
+    from .data import DataError
+    from .engine import CheckpointError, Overrides, Trainer, TrainingError, checkpoint_project, load_checkpoint
+    from ..compile import CompileError
+
+    project_file = Path(args.file)
+    try:
+        if args.resume:
+            state = load_checkpoint(args.resume)
+            project = Project.load(project_file) if project_file.suffix == ".nbproj" else checkpoint_project(state)
+        else:
+            project = Project.load(project_file)
+        out = Path(args.out) if args.out else default_run_dir(project_file)
+        overrides = Overrides(epochs=args.epochs, batch_size=args.batch_size, device=args.device, dataset=args.dataset,
+                              data_root=args.data_root, limit=args.limit)
+        trainer = Trainer(project, callbacks=[ProgressPrinter()], run_dir=out, project_dir=project_file.parent,
+                          overrides=overrides)
+        summary = trainer.run(resume_from=args.resume)
+    except (TrainingError, DataError, CompileError, CheckpointError) as exc:
+        raise CommandError(str(exc)) from None
+    if summary["test_accuracy"] is not None:
+        print(f"test accuracy {summary['test_accuracy']:.4f} (loss {summary['test_loss']:.4f}) after "
+              f"{summary['epochs']} epochs in {summary['seconds']:.1f}s — run folder {out}")
+    else:
+        acc = summary.get("final_val_accuracy") or summary.get("final_train_accuracy")
+        shown = f"final accuracy {acc:.4f}" if acc is not None else "done"
+        print(f"{shown} (no test split) after {summary['epochs']} epochs in {summary['seconds']:.1f}s — run folder {out}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a project headless and write a run folder")
+    p.add_argument("file", help="project file (.nbproj)")
+    p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default: the project's)")
+    p.add_argument("--dataset", help="override the dataset (fashion-mnist, mnist, kmnist, cifar10, toy-2d, ...)")
+    p.add_argument("--data-root", help="folder holding the dataset files")
+    p.add_argument("--limit", type=int, help="use at most N training samples")
+    p.add_argument("--batch-size", type=int, help="override the batch size")
+    p.add_argument("--out", help="run folder (default: runs/NAME-TIMESTAMP beside the project)")
+    p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint (RUN/checkpoints/last.pt)")
+    p.set_defaults(func=cmd_train)

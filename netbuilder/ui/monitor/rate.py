@@ -1,0 +1,63 @@
+"""The learning rate of every iteration, as the schedule set it (warm-up, steps, decay)."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QCheckBox
+
+from . import style
+from .axes import EpochAxis
+from .panel import Panel, StableRange
+
+
+class LearningRatePanel(Panel):
+    title = "Learning Rate"
+    object_name = "learning_rate"
+    families = ("run", "lr")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.log_scale = QCheckBox("Log scale", self)
+        self.log_scale.toggled.connect(self._on_log)
+        self.header.addWidget(self.log_scale)
+        self.finish_header()
+        area = self.graphics()
+        self.epoch_axis = EpochAxis("top")
+        self.plot = area.addPlot(axisItems={"top": self.epoch_axis})
+        style.setup_plot(self.plot, left="learning rate", bottom="iteration")
+        self.plot.showAxis("top")
+        self.plot.setLabel("top", "epochs")
+        self.plot.showGrid(x=False, y=True, alpha=0.15)
+        self.epoch_axis.setGrid(40)
+        self.curve = style.curve(self.plot, style.TRAIN, 2.0)
+        self.empty = style.EmptyState("Train to see the learning rate of each iteration", area)
+        self.y_range = StableRange(self.plot, 1)
+        self._log = False
+
+    def _on_log(self, on: bool) -> None:
+        self._log = on
+        self.plot.setLogMode(y=on)
+        self.y_range.reset()
+        self.seen = {}
+        if self.buffer is not None:
+            self.buffer.request(self)
+
+    def refresh(self, buffer) -> None:
+        if self.new_run(buffer):
+            self.y_range.reset()
+        self.epoch_axis.set_steps_per_epoch(buffer.steps_per_epoch)
+        x, y = style.finite(buffer.steps.view(), buffer.lrs.view(), positive=self._log)
+        self.curve.setData(x, y)
+        self.span_run(self.plot, buffer)
+        if len(y):
+            lo, hi = float(y.min()), float(y.max())
+            if self._log:
+                lo, hi = np.log10(lo), np.log10(hi)
+            if hi == lo:  # a constant rate: centre it instead of a hairline at the edge
+                pad = 0.5 if self._log else (abs(hi) * 0.5 or 1e-3)
+                lo, hi = lo - pad, hi + pad
+            self.y_range.update(lo, hi)
+        self.empty.set_visible(len(y) == 0, "Train to see the learning rate of each iteration")
+        self.set_readout(f"lr <b style='color:{style.TRAIN}'>{y[-1]:.3g}</b>" if len(y) else "")
+
+    def export_target(self):
+        return self.plot
