@@ -183,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
 def add_gui_options(p: argparse.ArgumentParser) -> None:
     """Options of `netbuilder gui`; the UI reads them from the parsed namespace."""
     p.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)
+    # The options live beside the code that acts on them; that module loads no Qt.
+    from .ui.headless_run import add_arguments
+    add_arguments(p)
 
 
 def _register_train(sub):

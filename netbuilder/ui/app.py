@@ -8,6 +8,9 @@ The first launch opens an example that trains offline at once: LeNet-5 when Fash
 this computer, otherwise the 2-D playground on generated spirals. Later launches reopen the last
 project (or the example again when there is none).
 
+`--train --exit-after-epochs N --screenshot PNG` train in the real window, save a picture of it
+and quit (see headless_run.py).
+
 For automated runs, `--quit-after MS` (or NETBUILDER_QUIT_AFTER_MS) closes the window and ends
 the event loop after MS milliseconds with exit status 0.
 """
@@ -21,7 +24,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from . import background, files, icons
+from . import background, files, headless_run, icons
 from .main_window import MainWindow
 from .theme import ThemeManager
 
@@ -84,12 +87,15 @@ def run(path: str | None = None, argv: list[str] | None = None, options=None) ->
     app = make_application(argv)
     theme = ThemeManager(app)
     theme.apply()
-    window = MainWindow(theme=theme)
+    window = MainWindow(theme=theme, with_training=True)
     # The given file, else the last project, else (as on the first launch) the example.
     window.open_start_document(Path(path) if path else None, example_template())
     window.show()
-    # After the window is on screen: offer what a crashed session left behind.
-    QTimer.singleShot(0, window.offer_recovery)
+    scripted = headless_run.schedule(window, window.training, options) if options is not None else None
+    if scripted is None:
+        # After the window is on screen: offer what a crashed session left behind (a scripted run
+        # has nobody to answer).
+        QTimer.singleShot(0, window.offer_recovery)
     quit_after = _quit_after(options)
     if quit_after is not None:
         QTimer.singleShot(quit_after, lambda: (window.close_without_prompt(), app.quit()))

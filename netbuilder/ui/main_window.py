@@ -43,7 +43,8 @@ def display_name(document: Document) -> str:
 
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None, theme: ThemeManager | None = None,
-                 autosave_folder: Path | None = None, autosave_interval_ms: int = files.AUTOSAVE_INTERVAL_MS):
+                 autosave_folder: Path | None = None, autosave_interval_ms: int = files.AUTOSAVE_INTERVAL_MS,
+                 with_training: bool = False):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowIcon(icons.app_icon())
@@ -76,6 +77,11 @@ class MainWindow(QMainWindow):
         self.autosaver.set_document(self.document)
         if theme is not None:
             theme.changed.connect(self._on_theme_changed)
+        if with_training:
+            # Imported here: the monitor loads the plotting library, which editor-only uses never need.
+            from .training import TrainingController
+            self.install_training(TrainingController(self, lambda: self.document.project, lambda: self.document.path))
+        self._default_state = self.saveState(_STATE_VERSION)
         self._restore_window_state()
 
     # ------------------------------------------------------------------ construction
@@ -117,14 +123,23 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.issues_dock, self.summary_dock)
         self.inspector_dock.raise_()
         self.issues_dock.raise_()
-        self._default_state = self.saveState(_STATE_VERSION)
         self._sized = False  # the docks get their default sizes when first shown (if none were restored)
 
     def _apply_default_dock_sizes(self) -> None:
         # Only once the window is shown at its real size: before that, the layout has no width to share
         # out yet, and the side panels end up at their minimum.
         self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 370], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.issues_dock], [160], Qt.Orientation.Vertical)
+        if self.training is None:
+            self.resizeDocks([self.issues_dock], [160], Qt.Orientation.Vertical)
+        else:
+            # The monitor shares the bottom with Issues and Summary: half the width each side, and
+            # enough height for a readable plot while the canvas keeps the larger part.
+            right = self.training.dock_by_name["accuracy"]
+            self.resizeDocks([self.issues_dock], [max(300, int(self.height() * 0.40))], Qt.Orientation.Vertical)
+            self.resizeDocks([self.issues_dock, right], [self.width() // 2, self.width() // 2],
+                             Qt.Orientation.Horizontal)
+        # The canvas has its final size only now: frame the network again for it.
+        QTimer.singleShot(0, self.editor.show_start)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -206,6 +221,7 @@ class MainWindow(QMainWindow):
             panels.addAction(dock.toggleViewAction())
         panels.addSeparator()
         panels.addAction(a["reset_layout"])
+        self.panels_menu = panels
         self.theme_menu = view_menu.addMenu(icons.icon("theme"), "&Theme")
         self.theme_group = QActionGroup(self)
         for name in THEMES:
@@ -277,7 +293,15 @@ class MainWindow(QMainWindow):
         menu.addActions(actions)
         self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
         self.training_menu = menu
-        controller.install_docks()
+        # The monitor needs width more than the palette needs height: the bottom area spans the window.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        controller.install_docks(beside=self.issues_dock)
+        self.issues_dock.raise_()
+        monitor_menu = self.panels_menu.addMenu("&Monitor")
+        for dock in controller.docks:
+            monitor_menu.addAction(dock.toggleViewAction())
+        controller.show_panels_for(self.document.project)
         self.statusBar().insertPermanentWidget(0, controller.progress_widget)
 
     # ------------------------------------------------------------------ document
@@ -286,15 +310,22 @@ class MainWindow(QMainWindow):
         doc.path_changed.connect(self.update_title)
         doc.project_renamed.connect(self.update_title)
         doc.analysis_changed.connect(self.update_status)
+        doc.analysis_changed.connect(self._follow_input_kind)
         doc.message.connect(self._show_message)
         self.update_title()
         self.update_status()
+
+    def _follow_input_kind(self, *_args) -> None:
+        # An image input brings the filter and receptive-field panels, a 2-D one the decision boundary.
+        if self.training is not None:
+            self.training.show_panels_for(self.document.project)
 
     def _disconnect_document(self, doc: Document) -> None:
         doc.dirty_changed.disconnect(self.update_title)
         doc.path_changed.disconnect(self.update_title)
         doc.project_renamed.disconnect(self.update_title)
         doc.analysis_changed.disconnect(self.update_status)
+        doc.analysis_changed.disconnect(self._follow_input_kind)
         doc.message.disconnect(self._show_message)
 
     def set_document(self, document: Document) -> None:
@@ -313,6 +344,8 @@ class MainWindow(QMainWindow):
             self.code_viewer.set_document(document)
         self.autosaver.set_document(document)
         self._connect_document(document)
+        if self.training is not None:
+            self.training.project_changed()
         old.detach()
         old.deleteLater()
 
@@ -573,6 +606,8 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, _STATE_VERSION)
         self.inspector_dock.raise_()
         self.issues_dock.raise_()
+        if self.training is not None:
+            self.training.show_panels_for(self.document.project, force=True)
         self._apply_default_dock_sizes()
 
     # ------------------------------------------------------------------ window state

@@ -42,6 +42,19 @@ LEFT_GROUP = ("loss", "learning_rate", "updates", "histograms", "runs")
 RIGHT_GROUP = ("accuracy", "filters", "receptive_field", "decision_boundary", "confusion")
 
 
+def panels_for(project) -> set[str]:
+    """The monitor panels that show something for this project's kind of input: the decision
+    boundary needs points in a plane, filters and receptive fields need images."""
+    panels = set(LEFT_GROUP) | set(RIGHT_GROUP)
+    inputs = [n for n in project.graph.nodes.values() if n.type == "Input"] if project is not None else []
+    kind = inputs[0].params.get("kind") if len(inputs) == 1 else None
+    if kind != "image":
+        panels -= {"receptive_field", "filters"}
+    if not (kind == "vector" and int(inputs[0].params.get("features") or 0) == 2):
+        panels -= {"decision_boundary"}
+    return panels
+
+
 def rf_geometry(project, analysis=None) -> dict:
     """Theoretical receptive field of each spatial layer's units, by layer (node) name."""
     analysis = analysis or analyze(project.graph)
@@ -184,9 +197,12 @@ class DeviceChooser(QComboBox):
         if self._probing or self.report is not None:
             return
         self._probing = True
-        from .background import run_in_background
-        from .devices import probe_devices
-        run_in_background(probe_devices, self._on_report, lambda _message: None, receiver=self)
+        # A child process answers until torch is loaded here: importing it on a thread is unsafe.
+        from .probe import ask_devices
+        self._question = ask_devices(self._on_report, self._on_probe_failed, self)
+
+    def _on_probe_failed(self, _message: str) -> None:
+        self._probing = False  # the next look at the list asks again
 
     def _on_report(self, report) -> None:
         self.report = report
@@ -259,6 +275,8 @@ class TrainingController(QObject):
         self.actions: dict[str, QAction] = {}
         self._make_actions()
         self.device_chooser = DeviceChooser(main_window)
+        # Name the device behind "Auto" soon, but after the window is up and drawn.
+        QTimer.singleShot(1500, self.device_chooser.probe)
         self.progress_widget = ProgressWidget(main_window)
         self.docks: list[QDockWidget] = self._make_docks()
         self.dock_by_name = {d.property("panel"): d for d in self.docks}
@@ -344,8 +362,23 @@ class TrainingController(QObject):
         width = max(int(w.width() * 0.4), 420)
         w.resizeDocks([beside or left[0], right[0]], [width, width], Qt.Orientation.Horizontal)
 
+    def show_panels_for(self, project, force: bool = False) -> None:
+        """Show the panels that apply to the project's input and hide the rest — only when that set
+        changes (or when forced), so a panel the user opened by hand stays open while they edit."""
+        wanted = panels_for(project)
+        if wanted == getattr(self, "_shown_panels", None) and not force:
+            return
+        self._shown_panels = wanted
+        for name, dock in self.dock_by_name.items():
+            dock.setVisible(name in wanted)
+        for group in (LEFT_GROUP, RIGHT_GROUP):
+            first = next((self.dock_by_name[n] for n in group if n in wanted), None)
+            if first is not None:
+                first.raise_()
+
     def project_changed(self) -> None:
         """The window now shows another project: list its runs; clear the plots unless training."""
+        self.show_panels_for(self.get_project())
         self.runs.current_run = self.run_dir if self._running else None
         self.runs.refresh()
         if not self._running:

@@ -120,10 +120,18 @@ def test_pause_blocks_until_resume():
 
 
 def test_resumed_run_equals_uninterrupted(tmp_path):
+    # The template's one-cycle schedule depends on the planned length: the interrupted run must
+    # plan two epochs too, and pick up mid-schedule.
     straight = Trainer(playground(epochs=2), run_dir=tmp_path / "a")
     straight.run()
-    first = Trainer(playground(epochs=1), run_dir=tmp_path / "b")
-    first.run()
+    control = RunControl()
+
+    class StopAfterFirstEpoch(Callback):
+        def on_epoch_end(self, record):
+            control.request_stop()
+
+    first = Trainer(playground(epochs=2), run_dir=tmp_path / "b", callbacks=[StopAfterFirstEpoch()], control=control)
+    assert first.run()["stopped"]
     resumed = Trainer(playground(epochs=2), run_dir=tmp_path / "b")
     resumed.run(resume_from=tmp_path / "b" / "checkpoints" / "last.pt")
     for key, value in straight.model.state_dict().items():

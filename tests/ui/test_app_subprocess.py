@@ -1,5 +1,5 @@
-"""The real application, started as a user starts it, in a separate process: it opens, loads
-neither torch nor the plotting library on the way, and quits on a timer with status 0."""
+"""The real application, started as a user starts it, in a separate process: it opens without
+loading torch on the way, quits on a timer with status 0, and trains from the command line."""
 import configparser
 import os
 import subprocess
@@ -34,7 +34,6 @@ def test_the_application_starts_light_and_quits_on_a_timer(tmp_path):
     modules = imported(result.stderr)
     assert "PySide6" in modules and "netbuilder" in modules
     assert "torch" not in modules, "torch must load lazily, off the start-up path"
-    assert "pyqtgraph" not in modules
     # Generous for a busy test machine; on an idle one the whole run takes about a second.
     assert seconds < 20
 
@@ -62,3 +61,27 @@ def test_the_stored_theme_is_applied_at_start(tmp_path, theme):
     (folder / "NetBuilder.ini").write_text(f"[view]\ntheme={theme}\n")
     result, _ = start(["gui", "--quit-after", "300"], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_gui_trains_saves_a_screenshot_and_exits(tmp_path):
+    project = tmp_path / "spiral.nbproj"
+    templates.build("playground").save(project)
+    shot = tmp_path / "shots" / "window.png"
+    result, _ = start(["gui", str(project), "--train", "--exit-after-epochs", "2", "--screenshot", str(shot)],
+                      tmp_path / "config", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    runs = list((tmp_path / "runs").rglob("summary.json"))
+    assert len(runs) == 1
+    import json
+    assert json.loads(runs[0].read_text())["epochs"] == 2
+
+
+def test_gui_training_failure_exits_with_status_1(tmp_path):
+    project = tmp_path / "missing.nbproj"
+    p = templates.build("lenet5")
+    p.settings["data"].update(root=str(tmp_path / "no-such-folder"))
+    p.save(project)
+    result, _ = start(["gui", str(project), "--train", "--exit-after-epochs", "1"], tmp_path / "config", timeout=120)
+    assert result.returncode == 1
+    assert "training failed" in result.stderr and "no-such-folder" in result.stderr

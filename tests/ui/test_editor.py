@@ -355,7 +355,7 @@ def test_errors_are_red_on_the_node_with_the_message_in_its_tooltip(editor, docu
 
 def test_warnings_are_amber(editor, document, node_id):
     conv1 = node_id(document, "conv1")
-    document.undo_stack.push(SetParamCommand(document, conv1, "stride", [2, 2]))
+    document.undo_stack.push(SetParamCommand(document, conv1, "stride", [4, 4]))
     assert editor.scene.node_items[conv1].content.severity == "warning"
     assert "never seen" in editor.scene.node_items[conv1].tooltip_text()
 

@@ -402,37 +402,59 @@ def test_slow_lookups_wait_until_their_panel_is_in_front(qtbot, monkeypatch):
     qtbot.waitUntil(lambda: "here" in win.setup.panels["data"].location.text())
 
 
-def test_a_training_controller_plugs_into_the_window(qtbot):
-    from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QDockWidget, QLabel
+# --------------------------------------------------------------------------- training in the window
+@pytest.fixture
+def training_window(qtbot):
+    win = keep(qtbot, mw.MainWindow(Document(templates.build("lenet5")), with_training=True))
+    win.show()
+    qtbot.waitExposed(win)
+    return win
 
-    class StandIn:
-        """What the window needs of a training controller (ui/training.py)."""
 
-        def __init__(self, window):
-            self.window = window
-            self.actions = {name: QAction(name.title(), window) for name in ("train", "pause", "stop")}
-            self.device_chooser = None
-            self.progress_widget = QLabel("idle")
-            self.allow_close = False
-            self.asked = []
+def shown_panels(win):
+    return {name for name, dock in win.training.dock_by_name.items() if not dock.isHidden()}
 
-        def install_docks(self):
-            self.dock = QDockWidget("Loss", self.window)
-            self.dock.setObjectName("monitor_loss_dock")
-            self.window.addDockWidget(mw.Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
 
-        def confirm_close(self, ask=True):
-            self.asked.append(ask)
-            return self.allow_close
+def test_the_window_has_training_controls_and_the_monitor(training_window):
+    win = training_window
+    titles = [a.text().replace("&", "") for a in win.menuBar().actions()]
+    assert titles.index("Training") == titles.index("Help") - 1
+    toolbar_actions = win.toolbar.actions()
+    assert all(a in toolbar_actions for a in win.training.actions.values())
+    monitor_menu = next(a.menu() for a in win.panels_menu.actions() if a.menu() and "Monitor" in a.text())
+    assert len(monitor_menu.actions()) == len(win.training.docks)
 
-    win = keep(qtbot, mw.MainWindow())
-    controller = StandIn(win)
-    win.install_training(controller)
-    assert all(a in win.toolbar.actions() for a in controller.actions.values())
-    titles = [a.text() for a in win.menuBar().actions()]
-    assert titles.index("&Training") == titles.index("&Help") - 1
-    assert controller.dock.isVisibleTo(win)
+
+def test_monitor_panels_follow_the_kind_of_input(training_window, qtbot):
+    win = training_window
+    image_panels = shown_panels(win)
+    assert {"loss", "accuracy", "filters", "receptive_field", "confusion"} <= image_panels
+    assert "decision_boundary" not in image_panels
+    win.set_document(Document(templates.build("playground")))
+    plane_panels = shown_panels(win)
+    assert "decision_boundary" in plane_panels
+    assert not {"filters", "receptive_field"} & plane_panels
+
+
+def test_reset_panels_brings_the_monitor_back(training_window):
+    win = training_window
+    win.training.dock_by_name["loss"].close()
+    win.reset_layout()
+    assert "loss" in shown_panels(win)
+
+
+def test_the_training_controller_has_its_say_on_closing(training_window, monkeypatch):
+    win = training_window
+    asked = []
+    answer = {"close": False}
+
+    def confirm_close(ask=True):
+        asked.append(ask)
+        return answer["close"]
+
+    monkeypatch.setattr(win.training, "confirm_close", confirm_close)
+    win._skip_unsaved_prompt = False
+    monkeypatch.setattr(win, "maybe_save", lambda: True)
     assert not win.close()  # a run that may not be stopped keeps the window open
-    controller.allow_close = True
-    assert win.close() and controller.asked == [True, True]
+    answer["close"] = True
+    assert win.close() and asked == [True, True]

@@ -310,8 +310,8 @@ def test_run_history_lists_and_overlays_runs(monitor, qtbot, tmp_path):
     project.save(project_file)
     runs = tmp_path / "runs"
     fake_run(runs, "spiral-20240501-100000", 0.3, 0.9, "2024-05-01T10:00:00")
-    fake_run(runs, "spiral-20240501-110000", 0.01, 0.8, "2024-05-01T11:00:00")
-    fake_run(runs, "other-20240501-120000", 0.01, 0.8)
+    fake_run(runs, "spiral-20240501-110000", 0.05, 0.8, "2024-05-01T11:00:00")
+    fake_run(runs, "other-20240501-120000", 0.05, 0.8)
     panel = run_history.RunHistoryPanel(lambda: project, lambda: project_file)
     qtbot.addWidget(panel)
     panel.overlays_changed.connect(monitor.buffer.set_overlays)

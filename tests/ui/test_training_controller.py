@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 from netbuilder.core import templates
 from netbuilder.core.graph import Graph
 from netbuilder.core.project import Project
-from netbuilder.core.settings import default_optimizer
+from netbuilder.core.settings import default_optimizer, default_schedule
 from netbuilder.ui import headless_run
 from netbuilder.ui.devices import DeviceReport
 from netbuilder.ui.training import TrainingController
@@ -213,6 +213,7 @@ def test_closing_during_training_asks_then_stops_cleanly(host, qtbot, monkeypatc
 def test_divergence_is_shown_in_a_dialog_and_the_window_stays_usable(host, qtbot):
     project = playground(epochs=5)
     project.settings["optimizer"] = {**default_optimizer("sgd"), "lr": 100.0}
+    project.settings["schedule"] = default_schedule("constant")
     project.settings["initialization"].update(weight="normal", std=10.0)
     window = host(project)
     c = window.controller

@@ -169,6 +169,7 @@ def test_missing_data_is_named(qtbot, tmp_path):
 def test_divergence_is_named(qtbot):
     project = playground(epochs=5)
     project.settings["optimizer"] = {**default_optimizer("sgd"), "lr": 100.0}
+    project.settings["schedule"] = {"type": "constant"}
     project.settings["initialization"].update(weight="normal", std=10.0)
     rec = run_worker(qtbot, TrainingWorker(project))
     assert rec.error is not None and rec.error.kind == "divergence", rec.error
