@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from . import background, files, headless_run, icons
+from . import background, files, headless_run, icons, probe
 from .main_window import MainWindow
 from .theme import ThemeManager
 
@@ -102,4 +102,5 @@ def run(path: str | None = None, argv: list[str] | None = None, options=None) ->
     status = app.exec()
     # Let background work (a torch import, a device probe) end before the interpreter does.
     background.wait_for_all()
+    probe.abandon_all()
     return status

@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
             # The monitor shares the bottom with Issues and Summary: half the width each side, and
             # enough height for a readable plot while the canvas keeps the larger part.
             right = self.training.dock_by_name["accuracy"]
-            self.resizeDocks([self.issues_dock], [max(300, int(self.height() * 0.40))], Qt.Orientation.Vertical)
+            self.resizeDocks([self.issues_dock], [max(280, int(self.height() * 0.36))], Qt.Orientation.Vertical)
             self.resizeDocks([self.issues_dock, right], [self.width() // 2, self.width() // 2],
                              Qt.Orientation.Horizontal)
         # The canvas has its final size only now: frame the network again for it.

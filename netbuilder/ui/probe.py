@@ -13,6 +13,7 @@ same functions run in-process, where they take milliseconds.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import sys
 from pathlib import Path
@@ -51,6 +52,21 @@ def main(argv: list[str]) -> int:
 _asking: set = set()  # questions in flight keep themselves alive until answered
 
 
+def abandon_all() -> None:
+    """Drop every question still in flight and end its process: at exit, before the interpreter
+    tears down the objects an answer would arrive in."""
+    for question in list(_asking):
+        question.kill()
+
+
+atexit.register(abandon_all)
+
+
+def _alive(qt_object) -> bool:
+    from shiboken6 import isValid
+    return isValid(qt_object)
+
+
 class ProbeProcess:
     """One question asked of a child process; the answer (a dict) or an error message arrives on
     the GUI thread through the event loop."""
@@ -60,7 +76,11 @@ class ProbeProcess:
         from PySide6.QtCore import QProcess
 
         self.on_answer, self.on_error = on_answer, on_error
-        self.process = QProcess(parent)
+        # Not a child of `parent`: a QProcess destroyed with its parent while the child still runs
+        # reports "finished" from inside its own destructor. The asker's end drops the question.
+        self.process = QProcess()
+        if parent is not None:
+            parent.destroyed.connect(self.kill)
         self.process.setProgram(sys.executable)
         self.process.setArguments(["-m", "netbuilder.ui.probe", *args])
         self.process.finished.connect(self._finished)
@@ -76,6 +96,8 @@ class ProbeProcess:
 
     def _finished(self, code: int, _status) -> None:
         _asking.discard(self)
+        if not _alive(self.process):
+            return
         out = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace").strip()
         err = bytes(self.process.readAllStandardError()).decode("utf-8", "replace").strip()
         if code != 0 or not out:
@@ -86,10 +108,13 @@ class ProbeProcess:
         except ValueError:
             self.on_error("the probe's answer could not be read")
 
-    def kill(self) -> None:
+    def kill(self, *_args) -> None:
         """Drop the question (its answer is no longer wanted)."""
         self.on_answer = self.on_error = lambda _value: None
-        self.process.kill()
+        if _alive(self.process) and self.process.state() != self.process.ProcessState.NotRunning:
+            self.process.kill()
+            self.process.waitForFinished(2000)
+        _asking.discard(self)
 
 
 def ask_devices(on_report: Callable[[DeviceReport], None], on_error: Callable[[str], None], parent=None):

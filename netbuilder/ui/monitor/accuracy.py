@@ -46,6 +46,7 @@ class AccuracyPanel(Panel):
         self._overlay_key = None
         self._look = 7
         self.empty = style.EmptyState("Train to see the accuracy of each epoch", area)
+        self.plot.setYRange(0, 100, padding=0.02)  # the empty plot already speaks in percent
 
     def refresh(self, buffer) -> None:
         if self.new_run(buffer):
