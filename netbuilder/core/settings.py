@@ -37,7 +37,8 @@ DATA_SPECS = [
     P("path", "path", None, "File or folder", "The CSV/NPZ file or the image folder (one subfolder per class).",
       allow_none=True, visible_if={"dataset": ("image-folder", "csv", "npz")}),
     P("label_column", "str", "label", "Label column", "CSV column holding the class label.", visible_if={"dataset": ("csv",)}),
-    P("limit", "int", None, "Limit", "Use at most this many training samples (empty = all).", minimum=1, allow_none=True),
+    P("limit", "int", None, "Limit", "Use at most this many training samples (empty = all); validation and test shrink in "
+      "proportion, to no fewer than 500 samples each.", minimum=1, allow_none=True),
     P("validation_fraction", "float", 0.1, "Validation split", "Fraction of the training split held out for validation.",
       minimum=0.0, maximum=0.9),
     P("split_seed", "int", 0, "Split seed", "Seed of the train/validation split.", minimum=0),
@@ -210,7 +211,7 @@ TRAINING_SPECS = [
     P("device", "choice", "auto", "Device", "auto picks CUDA, then MPS, then the CPU.", choices=DEVICES),
     P("seed", "int", 0, "Seed", "Seeds initialisation, shuffling and dropout: equal seeds give equal runs.", minimum=0),
     P("log_every", "int", 20, "Read metrics every", "Steps between reading loss values off the device.", unit="steps", minimum=1),
-    P("probe_every", "int", 200, "Probe every", "Steps between histogram/filter snapshots for the monitor.", unit="steps", minimum=1),
+    P("probe_every", "int", 50, "Probe every", "Steps between histogram/filter snapshots for the monitor.", unit="steps", minimum=1),
     P("checkpoint", "bool", True, "Checkpoint each epoch", "Keep the last good state on disk; a crashed run resumes from it."),
 ]
 

@@ -489,30 +489,50 @@ def fit_normalizer(x, layout):
     return Normalizer(stored, offset=stat(mean), scale=stat(1.0 / std))
 
 
+def evaluation_share(count, limit, full_train):
+    """How many of an evaluation split's `count` samples a run limited to `limit` of its
+    `full_train` training samples uses: the training split's share, but at least 500 (or all)."""
+    if limit is None or limit >= full_train:
+        return count
+    return min(count, max(math.ceil(count * limit / max(full_train, 1)), 500))
+
+
+def evaluation_subset(split, limit, full_train):
+    """The seeded subset of an evaluation split a limited run uses, in its original order."""
+    xs, ys = split
+    keep = evaluation_share(len(ys), limit, full_train)
+    if keep >= len(ys):
+        return split
+    pick = torch.randperm(len(ys), generator=torch.Generator().manual_seed(SPLIT_SEED))[:keep].sort().values
+    return xs[pick], ys[pick]
+
+
 def load_data(args):
     """{"train", "val", "test"}: (x, y) splits as stored, the Normalizer fitted on the training
     split, and a description. A seeded shuffle (SPLIT_SEED) holds out the last VALIDATION_FRACTION;
-    the limit then takes the first samples of the training part, so the validation split does not
-    depend on it."""
+    a limit takes the first samples of the training part and shrinks the validation and test
+    splits in proportion (never below 500 samples), exactly as NetBuilder does."""
     limit = args.limit if args.limit is not None else LIMIT
     x, y, test, own_val, source = load_raw(args)
     is_image = x.dim() == 4 and DATASET != "npz"
     if own_val is not None and len(own_val[1]):
+        full_train = len(x)
         if limit is not None and limit < len(x):
             pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(SPLIT_SEED))[:limit]
             x, y = x[pick], y[pick]
-        parts = {"train": (x, y), "val": own_val}
+        parts = {"train": (x, y), "val": evaluation_subset(own_val, limit, full_train)}
     else:
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(SPLIT_SEED))
-        n_train = len(x) - round(len(x) * VALIDATION_FRACTION)
-        train, val = order[:n_train], order[n_train:]
+        full_train = len(x) - round(len(x) * VALIDATION_FRACTION)
+        train, val = order[:full_train], order[full_train:]
         if limit is not None:
             train = train[:limit]
+            val = val[:evaluation_share(len(val), limit, full_train)]
         parts = {"train": (x[train], y[train])}
         if len(val):
             parts["val"] = (x[val], y[val])
     if test is not None and len(test[1]):
-        parts["test"] = test
+        parts["test"] = evaluation_subset(test, limit, full_train)
     splits, layout = {}, INPUT_KIND
     for name, (xs, ys) in parts.items():
         xs, layout = adapt(xs, is_image)

@@ -10,8 +10,9 @@ import threading
 
 class Callback:
     """Override the hooks you need. Order: on_status (while preparing), on_train_start, then per epoch on_batch_end (in
-    bursts every `log_every` steps) and on_probe (every `probe_every` steps), on_epoch_end,
-    on_checkpoint; finally on_train_end, or on_exception if the run failed."""
+    bursts every `log_every` steps) and on_probe (every `probe_every` steps, and only when some
+    callback overrides it: probes cost time), on_epoch_end, on_checkpoint; finally on_train_end,
+    or on_exception if the run failed."""
 
     def on_status(self, message: str, fraction: float | None) -> None: ...  # data loading, preparation
     def on_train_start(self, info: dict) -> None: ...
@@ -26,6 +27,12 @@ class Callback:
 class CallbackList(Callback):
     def __init__(self, callbacks=()):
         self.callbacks = [c for c in callbacks if c is not None]
+
+    def listens(self, hook: str) -> bool:
+        """Whether any callback does something in `hook`, i.e. does not inherit Callback's no-op.
+        The engine skips work whose only product is a hook nobody listens to (probes, headless)."""
+        idle = getattr(Callback, hook)
+        return any(getattr(getattr(c, hook, None), "__func__", None) is not idle for c in self.callbacks)
 
     def __getattribute__(self, name):
         if name.startswith("on_"):

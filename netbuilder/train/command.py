@@ -86,13 +86,14 @@ def cmd_train(args) -> int:
         summary = trainer.run(resume_from=args.resume)
     except (TrainingError, DataError, CompileError, CheckpointError) as exc:
         raise CommandError(str(exc)) from None
+    epochs = f"{summary['epochs']} epoch{'' if summary['epochs'] == 1 else 's'}"
     if summary["test_accuracy"] is not None:
         print(f"test accuracy {summary['test_accuracy']:.4f} (loss {summary['test_loss']:.4f}) after "
-              f"{summary['epochs']} epochs in {summary['seconds']:.1f}s — run folder {out}")
+              f"{epochs} in {summary['seconds']:.1f}s — run folder {out}")
     else:
         acc = summary.get("final_val_accuracy") or summary.get("final_train_accuracy")
         shown = f"final accuracy {acc:.4f}" if acc is not None else "done"
-        print(f"{shown} (no test split) after {summary['epochs']} epochs in {summary['seconds']:.1f}s — run folder {out}")
+        print(f"{shown} (no test split) after {epochs} in {summary['seconds']:.1f}s — run folder {out}")
     return 0
 
 
@@ -103,7 +104,10 @@ def register(sub) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default: the project's)")
     p.add_argument("--dataset", help="override the dataset (fashion-mnist, mnist, kmnist, cifar10, toy-2d, ...)")
     p.add_argument("--data-root", help="folder holding the dataset files")
-    p.add_argument("--limit", type=int, help="use at most N training samples")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="use at most N training samples; the validation and test splits shrink in the same "
+                        "proportion, to no fewer than 500 samples each (or all they have), so a short run is not "
+                        "spent evaluating")
     p.add_argument("--batch-size", type=int, help="override the batch size")
     p.add_argument("--out", help="run folder (default: runs/NAME-TIMESTAMP beside the project)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint (RUN/checkpoints/last.pt)")

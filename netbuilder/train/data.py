@@ -1,7 +1,8 @@
 """The training data as compact tensors on the training device, shaped for the network's Input node.
 
 `load_data` reads the dataset the project names (see `datasets.py` for the file formats and
-`toy.py` for the 2-D point sets), holds out a seeded validation split, adapts the samples to
+`toy.py` for the 2-D point sets), holds out a seeded validation split (a `limit` on the training
+samples shrinks it and the test split in proportion: `evaluation_share`), adapts the samples to
 the Input node once (resizing, grey↔colour, flattening is a free reshape per batch), fits the
 preprocessing statistics on the training split only and puts everything on the device.
 
@@ -30,7 +31,7 @@ from .datasets import BUILT_IN, DataError, RawData
 from .preprocess import Normalizer, fit_normalizer
 from .toy import TOY_CLASSES, make_toy
 
-__all__ = ["DataError", "Split", "DataBundle", "Normalizer", "load_data", "find_dataset_root",
+__all__ = ["DataError", "Split", "DataBundle", "Normalizer", "load_data", "evaluation_share", "find_dataset_root",
            "describe_search_paths", "preview_samples", "user_data_dir"]
 
 PROJECT_DATA_FOLDER = "data"
@@ -324,16 +325,39 @@ def adapt(x: torch.Tensor, is_image: bool, input_kind: str, input_shape: tuple, 
 
 
 # --------------------------------------------------------------------------- splitting
+MIN_EVALUATION_SAMPLES = 500   # a limited run still measures accuracy to within about ±2%
+
+
+def evaluation_share(count: int, limit: int | None, full_train: int) -> int:
+    """How many samples of an evaluation split (validation or test) of `count` a run uses when
+    `limit` caps its `full_train` training samples: the same share as the training split keeps,
+    but at least MIN_EVALUATION_SAMPLES (or all there are). Without a limit, all of them. A quick
+    `--limit 2000` run thus validates on hundreds of samples, not on the full split."""
+    if limit is None or limit >= full_train:
+        return count
+    return min(count, max(math.ceil(count * limit / max(full_train, 1)), MIN_EVALUATION_SAMPLES))
+
+
 def _split_indices(n: int, fraction: float, limit, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(train, validation) positions: a seeded shuffle, the last `fraction` held out, then at most
-    `limit` training samples. The validation split does not depend on `limit`, and a smaller
-    limit takes a subset of a larger one's samples."""
+    `limit` training samples and the validation samples `evaluation_share` allows. A smaller limit
+    takes a subset of a larger one's samples, in both splits."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_train = n - round(n * fraction)
     train, val = order[:n_train], order[n_train:]
     if limit is not None:
         train = train[:limit]
+        val = val[:evaluation_share(len(val), limit, n_train)]
     return train, val
+
+
+def _evaluation_subset(count: int, limit, full_train: int, seed: int) -> torch.Tensor | None:
+    """Seeded positions of the evaluation samples a limited run uses (in their original order),
+    or None for all of them. Seeded rather than the first ones: files are often sorted by class."""
+    keep = evaluation_share(count, limit, full_train)
+    if keep >= count:
+        return None
+    return torch.randperm(count, generator=torch.Generator().manual_seed(seed))[:keep].sort().values
 
 
 def _subset(x: torch.Tensor, y: torch.Tensor, index: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -351,20 +375,24 @@ def load_data(data_settings: dict, input_kind: str, input_shape: tuple, *, proje
     source, classes, task = raw.description, list(raw.classes), raw.task
     is_image = raw.x.dim() == 4 and settings["dataset"] != "npz"   # npz arrays are images only by their shape
 
+    limit, seed = settings["limit"], settings["split_seed"]
     if raw.x_val is not None and len(raw.x_val):   # an image folder with its own val/ subfolder
+        full_train = len(raw.x)
         train_index = None
-        if settings["limit"] is not None and settings["limit"] < len(raw.x):
-            generator = torch.Generator().manual_seed(settings["split_seed"])
-            train_index = torch.randperm(len(raw.x), generator=generator)[:settings["limit"]]
-        parts = {"train": _subset(raw.x, raw.y, train_index), "val": (raw.x_val, raw.y_val)}
+        if limit is not None and limit < full_train:
+            generator = torch.Generator().manual_seed(seed)
+            train_index = torch.randperm(full_train, generator=generator)[:limit]
+        val_index = _evaluation_subset(len(raw.x_val), limit, full_train, seed)
+        parts = {"train": _subset(raw.x, raw.y, train_index), "val": _subset(raw.x_val, raw.y_val, val_index)}
     else:
-        train_index, val_index = _split_indices(len(raw.x), settings["validation_fraction"], settings["limit"],
-                                                settings["split_seed"])
+        full_train = len(raw.x) - round(len(raw.x) * settings["validation_fraction"])
+        train_index, val_index = _split_indices(len(raw.x), settings["validation_fraction"], limit, seed)
         parts = {"train": _subset(raw.x, raw.y, train_index)}
         if len(val_index):
             parts["val"] = _subset(raw.x, raw.y, val_index)
     if raw.x_test is not None and len(raw.x_test):
-        parts["test"] = (raw.x_test, raw.y_test)
+        test_index = _evaluation_subset(len(raw.x_test), limit, full_train, seed)
+        parts["test"] = _subset(raw.x_test, raw.y_test, test_index)
     del raw   # the splits are copies: let the full arrays go before adapting
 
     _report(progress, f"Preparing the samples for the Input node ({input_kind} {input_shape})", 0.8)

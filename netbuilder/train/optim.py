@@ -133,18 +133,26 @@ def _decoupled_decay_hook(optimizer: torch.optim.Optimizer, args, kwargs) -> Non
             torch._foreach_mul_(params, 1.0 - group["lr"] * rate)
 
 
+# torch.optim classes with a fused implementation (one kernel over all parameters) on the CPU and GPUs.
+FUSED_KINDS = ("sgd", "adam", "adamw", "adagrad")
+
+
 def build_optimizer(model: nn.Module, optimizer_settings: dict, regularization: dict,
-                    l2_multipliers: dict[str, float] | None = None) -> torch.optim.Optimizer:
+                    l2_multipliers: dict[str, float] | None = None, *, fused: bool = False) -> torch.optim.Optimizer:
     """A torch optimizer for the model's trainable parameters.
 
     optimizer_settings: settings["optimizer"] (missing keys take their defaults).
     regularization: settings["regularization"]; only `weight_decay` and `exclude_bias_and_norm`
         matter here (L2/L1 are loss terms, see regularize.penalty).
     l2_multipliers: node name → multiplier on that node's penalties and decay.
+    fused: use torch's fused kernel where the optimizer has one (FUSED_KINDS): the same update
+        rule, with rounding that may differ in the last bit from the default implementation.
     """
     s = _complete(optimizer_settings)
     kind = s["type"]
     cls, kwargs = _torch_arguments(kind, s)
+    if fused and kind in FUSED_KINDS:
+        kwargs["fused"] = True
     decay = float((regularization or {}).get("weight_decay", 0.0))
     groups = parameter_groups(model, regularization, l2_multipliers)
     if not groups:

@@ -69,9 +69,17 @@ class Normalizer:
             return x.long()
         if x.device != self.device:
             x = x.to(self.device)
+        # A conversion makes a new tensor that may be changed in place; a float32 batch may be a
+        # view of the stored split, which must stay as it is.
+        owned = x.dtype != torch.float32
         x = x.float()
         if self._bias is not None:
-            return torch.addcmul(self._bias, x, self.scale) if self.scale is not None else x + self._bias
+            # Multiply, then add in place: two passes over the batch, yet quicker than one addcmul,
+            # whose broadcasting of per-channel statistics is not vectorised on the CPU.
+            if self.scale is not None:
+                x = x.mul_(self.scale) if owned else x * self.scale
+                return x.add_(self._bias)
+            return x.add_(self._bias) if owned else x + self._bias
         if self.offset is not None:
             x = x - self.offset
         if self.scale is not None:

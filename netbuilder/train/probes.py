@@ -3,15 +3,21 @@ activation histograms, update-to-weight ratios, decision boundaries, effective r
 fields. Everything returned is numpy; nothing here knows about Qt.
 
 Probes run every `probe_every` steps, so each does a bounded amount of work on the device
-and moves only small arrays (histogram counts, a filter grid) to the host.
+(histograms of large tensors are taken from a strided sample) and moves only small arrays
+(histogram counts, a filter grid) to the host. They draw no random numbers, so probing more or
+less often never changes a run's results.
 """
 from __future__ import annotations
+
+import functools
+import math
 
 import numpy as np
 import torch
 from torch import nn
 
 HISTOGRAM_BINS = 40
+HISTOGRAM_SAMPLES = 1 << 14   # about 400 values a bin: the shape of any distribution, at a fraction of a step
 WEIGHT_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.RNNBase, nn.Embedding)
 
 
@@ -37,16 +43,112 @@ def main_weight(module: nn.Module) -> torch.Tensor | None:
 
 
 def histogram(values: torch.Tensor, bins: int = HISTOGRAM_BINS) -> dict:
-    values = values.detach().float().flatten()
-    finite = values[torch.isfinite(values)]
-    if finite.numel() == 0:
+    """Counts over `bins` equal bins between the smallest and largest finite value, with the
+    mean and standard deviation. A tensor of more than HISTOGRAM_SAMPLES values is histogrammed
+    from an evenly strided sample of them (`sampled` is then True) and its counts are scaled to
+    the whole tensor: a probe's cost then stays below a training step's even for the outputs of
+    a wide convolution, and the shape of the distribution is all the monitor shows."""
+    flat = _in_memory_order(values.detach())
+    total = flat.numel()
+    stride = _sample_stride(total)
+    sample = (flat[::stride] if stride > 1 else flat).float()
+    if sample.device.type == "cpu":
+        # numpy's reductions cost a microsecond each where torch's dispatch costs several, and a
+        # probe takes dozens of them.
+        found = _numpy_histogram(sample.contiguous().numpy(), bins)
+    else:
+        found = _device_histogram(sample, bins)
+    if found is None:
         return {"counts": np.zeros(bins, dtype=np.int64), "edges": np.linspace(-1, 1, bins + 1)}
-    lo, hi = finite.min().item(), finite.max().item()
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
-    counts = torch.histc(finite, bins=bins, min=lo, max=hi)
-    return {"counts": counts.cpu().numpy().astype(np.int64), "edges": np.linspace(lo, hi, bins + 1),
-            "mean": float(finite.mean()), "std": float(finite.std()) if finite.numel() > 1 else 0.0}
+    counts, lo, hi, mean, std, used = found
+    if stride > 1:
+        counts = np.rint(counts * (total / used))
+    return {"counts": counts.astype(np.int64), "edges": lo + (hi - lo) * _unit_edges(bins), "mean": mean,
+            "std": std, "sampled": stride > 1}
+
+
+def _numpy_histogram(values: np.ndarray, bins: int):
+    """(counts, lo, hi, mean, std, values counted) of the finite values, or None when there are none."""
+    lo, hi = float(values.min()), float(values.max())
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return None
+        lo, hi = float(values.min()), float(values.max())
+    n = values.size
+    mean = float(values.mean(dtype=np.float64))
+    # Two passes for the deviation (mean first), in float64: a one-pass sum of squares loses a
+    # narrow spread around a large mean, and float32 squares of diverging weights overflow. No
+    # np.dot: it would wake OpenBLAS's threads, which then contend with PyTorch's for the cores
+    # and slowed a whole epoch of training by a third to a half.
+    centred = values.astype(np.float64) - mean
+    std = math.sqrt(float(np.square(centred).sum()) / (n - 1)) if n > 1 else 0.0
+    lo, hi = _widened(lo, hi)
+    positions = ((values - np.float32(lo)) * np.float32(bins / (hi - lo))).astype(np.intp)
+    np.minimum(positions, bins - 1, out=positions)   # the maximum belongs to the last bin
+    return np.bincount(positions, minlength=bins), lo, hi, mean, std, n
+
+
+def _device_histogram(values: torch.Tensor, bins: int):
+    """As _numpy_histogram, on the tensor's device, reading its results off in two transfers."""
+    lo, hi = torch.aminmax(values)
+    mean = values.mean()
+    centred = values - mean
+    lo, hi, mean, squares = torch.stack([lo, hi, mean, centred.dot(centred)]).tolist()
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        values = values[torch.isfinite(values)]
+        if values.numel() == 0:
+            return None
+        return _device_histogram(values, bins)
+    n = values.numel()
+    std = math.sqrt(squares / (n - 1)) if n > 1 else 0.0   # infinite when float32 squares overflow
+    lo, hi = _widened(lo, hi)
+    # bincount of bin numbers: histc's counts, two to three times faster.
+    positions = (values - lo).mul_(bins / (hi - lo)).int().clamp_(max=bins - 1)
+    return torch.bincount(positions, minlength=bins).cpu().numpy(), lo, hi, mean, std, n
+
+
+def _widened(lo: float, hi: float) -> tuple[float, float]:
+    """A range of width 1 around a single value, so that its histogram has a bin to fall in."""
+    return (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
+
+
+@functools.lru_cache(maxsize=8)
+def _unit_edges(bins: int) -> np.ndarray:
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    edges.flags.writeable = False   # shared between calls
+    return edges
+
+
+def _in_memory_order(values: torch.Tensor) -> torch.Tensor:
+    """The values as one flat view, in the order they lie in memory (a channels-last activation
+    is flattened without a copy); a histogram does not care about the order."""
+    if values.dim() > 1 and not values.is_contiguous():
+        dims = sorted(range(values.dim()), key=lambda d: values.stride(d), reverse=True)
+        values = values.permute(dims)
+    return values.reshape(-1)
+
+
+@functools.lru_cache(maxsize=512)
+def _sample_stride(n: int, target: int | None = None) -> int:
+    """1 for small tensors; otherwise the smallest prime at least n / target that does not divide n.
+    Such a stride is coprime with every dimension of the tensor, so the sample walks through all
+    rows, columns and channels alike instead of hitting the same few columns again and again."""
+    target = target or HISTOGRAM_SAMPLES
+    if n <= target:
+        return 1
+    stride = max(2, -(-n // target))
+    while not _is_prime(stride) or n % stride == 0:
+        stride += 1
+    return stride
+
+
+def _is_prime(k: int) -> bool:
+    if k < 4:
+        return k >= 2
+    if k % 2 == 0:
+        return False
+    return all(k % d for d in range(3, math.isqrt(k) + 1, 2))
 
 
 def first_layer_filters(model: nn.Module, input_shape: tuple, max_filters: int = 64) -> np.ndarray | None:

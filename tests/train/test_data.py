@@ -105,10 +105,33 @@ def test_limit_and_validation_split_are_seeded(offline):
     settings = {"dataset": "fashion-mnist", "root": str(FASHION), "limit": 300, "validation_fraction": 0.1}
     a = load_data(settings, "image", (1, 28, 28))
     b = load_data(settings, "image", (1, 28, 28))
-    assert len(a.train) == 300 and len(a.val) == 6_000, "the limit caps training samples; validation stays whole"
-    assert torch.equal(a.train.x, b.train.x) and torch.equal(a.val.y, b.val.y)
+    assert len(a.train) == 300 and len(a.val) == len(a.test) == data_module.MIN_EVALUATION_SAMPLES
+    assert torch.equal(a.train.x, b.train.x) and torch.equal(a.val.y, b.val.y) and torch.equal(a.test.x, b.test.x)
     c = load_data({**settings, "split_seed": 1}, "image", (1, 28, 28))
     assert not torch.equal(a.val.x, c.val.x)
+
+
+@needs_fashion
+def test_a_limit_shrinks_validation_and_test_in_proportion(offline):
+    whole = load_data({"dataset": "fashion-mnist", "root": str(FASHION)}, "image", (1, 28, 28))
+    assert (len(whole.train), len(whole.val), len(whole.test)) == (54_000, 6_000, 10_000), "no limit: all of them"
+    limited = load_data({"dataset": "fashion-mnist", "root": str(FASHION), "limit": 13_500}, "image", (1, 28, 28))
+    # A quarter of the training split keeps a quarter of each evaluation split.
+    assert (len(limited.train), len(limited.val), len(limited.test)) == (13_500, 1_500, 2_500)
+    assert set(limited.test.y.tolist()) == set(range(10)), "a seeded sample of the test split, every class in it"
+    test_images = {image.numpy().tobytes() for image in whole.test.x}
+    assert all(image.numpy().tobytes() in test_images for image in limited.test.x[:100])
+    above = load_data({"dataset": "fashion-mnist", "root": str(FASHION), "limit": 60_000}, "image", (1, 28, 28))
+    assert (len(above.val), len(above.test)) == (6_000, 10_000), "a limit above the training split changes nothing"
+
+
+def test_evaluation_share_rule():
+    share = data_module.evaluation_share
+    assert share(6_000, None, 54_000) == 6_000
+    assert share(6_000, 54_000, 54_000) == 6_000 and share(6_000, 10**6, 54_000) == 6_000
+    assert share(6_000, 27_000, 54_000) == 3_000
+    assert share(6_000, 2_000, 54_000) == data_module.MIN_EVALUATION_SAMPLES, "never below the floor"
+    assert share(120, 10, 1_000) == 120, "nor above what there is"
 
 
 def test_split_positions_partition_the_training_set():
@@ -116,7 +139,12 @@ def test_split_positions_partition_the_training_set():
     assert len(train) == 800 and len(val) == 200
     assert sorted(torch.cat([train, val]).tolist()) == list(range(1000))
     small, val_small = data_module._split_indices(1000, 0.2, 50, seed=3)
-    assert torch.equal(val_small, val) and set(small.tolist()) <= set(train.tolist())
+    assert set(small.tolist()) <= set(train.tolist()) and len(small) == 50
+    assert torch.equal(val_small, val), "200 validation samples are under the floor: all are kept"
+    big = data_module._split_indices(100_000, 0.1, 9_000, seed=3)
+    bigger = data_module._split_indices(100_000, 0.1, 18_000, seed=3)
+    assert (len(big[1]), len(bigger[1])) == (1_000, 2_000)
+    assert torch.equal(bigger[1][:1_000], big[1]), "a smaller limit validates on a subset of a larger one's samples"
 
 
 @needs_fashion
@@ -180,7 +208,8 @@ def test_general_folder_with_loose_files_is_not_taken_for_a_dataset(offline, mon
 def test_debian_and_torchvision_layouts_load(offline):
     link_fashion(offline / "tv" / "FashionMNIST" / "raw")
     b = load_data({"dataset": "fashion-mnist", "root": str(offline / "tv"), "limit": 10}, "image", (1, 28, 28))
-    assert "FashionMNIST/raw" in b.source and len(b.test) == 10_000
+    assert "FashionMNIST/raw" in b.source
+    assert len(b.test) == data_module.MIN_EVALUATION_SAMPLES, "all 10,000 read, a limited run keeps its share"
     relative = load_data({"dataset": "fashion-mnist", "root": "tv", "limit": 10}, "image", (1, 28, 28),
                          project_dir=offline)
     assert torch.equal(relative.train.x, b.train.x)

@@ -1,7 +1,6 @@
-"""The tensor-resident loader: every sample once per epoch, seeded order, resumable, fast."""
+"""The tensor-resident loader: every sample once per epoch, seeded order, resumable."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -109,13 +108,14 @@ def test_the_split_moves_to_the_device_once():
 
 
 @pytest.mark.skipif(not (FASHION / "train-images-idx3-ubyte.gz").exists(), reason="Fashion-MNIST is not installed")
-def test_a_fashion_mnist_epoch_takes_a_fraction_of_a_second(fashion_bundle):
+def test_a_fashion_mnist_epoch_visits_every_sample_once_in_normalized_batches(fashion_bundle):
+    # Speed is the benchmark's business (benchmarks/bench_epoch.py); here: every sample, once, normalized.
     loader = TensorLoader(fashion_bundle.train, 64, normalizer=fashion_bundle.normalizer, seed=0)
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        seen = sum(len(y) for _, y in loader)
-        timings.append(time.perf_counter() - started)
-        assert seen == 54_000
-    print(f"Fashion-MNIST epoch, 54,000 samples in batches of 64: best {min(timings):.3f} s")
-    assert min(timings) < 1.0   # generous: the machine may be shared; ≈0.05 s when idle
+    counts = torch.zeros(10, dtype=torch.long)
+    seen = 0
+    for x, y in loader:
+        assert x.dtype == torch.float32 and len(x) <= 64
+        seen += len(y)
+        counts += torch.bincount(y.long().cpu(), minlength=10)
+    assert seen == 54_000
+    assert torch.equal(counts, torch.bincount(fashion_bundle.train.y.long().cpu(), minlength=10))
