@@ -18,7 +18,7 @@ from ..core import templates
 from ..core.graph import Graph
 from ..core.project import SUFFIX, Project, ProjectError
 from . import files, icons
-from .dialogs import EMPTY, AboutDialog, CodeViewer, RecoveryDialog, TemplateGallery
+from .dialogs import EMPTY, AboutDialog, CodeViewer, ExportDialog, RecoveryDialog, TemplateGallery
 from .dialogs.recovery import DISCARD, RECOVER
 from .document import Document
 from .editor import EditorWidget, InspectorWidget, IssuesWidget, PaletteWidget
@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.recent = files.RecentFiles(self)
         self.autosaver = files.Autosaver(autosave_folder, autosave_interval_ms, self)
         self.code_viewer: CodeViewer | None = None
+        self.export_dialog: ExportDialog | None = None
         self.training = None  # the training controller, once installed (see install_training)
         self._skip_unsaved_prompt = False
         self.document = document or Document(Project(name="Untitled", graph=Graph()), parent=self)
@@ -172,6 +173,9 @@ class MainWindow(QMainWindow):
         self._action("open", "&Open…", "open", self.open_file, SK.Open, "Open a project file")
         self._action("save", "&Save", "save", self.save, SK.Save, "Save the project")
         self._action("save_as", "Save &As…", "save-as", self.save_as, "Ctrl+Shift+S", "Save the project under a new name")
+        self._action("export", "&Export…", "export", self.show_export, "Ctrl+E",
+                     "Export the network (weights, TorchScript, ONNX, safetensors, PyTorch code, a training "
+                     "script) or a run's metrics, plots and model card")
         self._action("rename", "&Rename Project…", None, self.rename_project, None, "Change the project's name")
         self._action("quit", "&Quit", "quit", self.close, SK.Quit, "Close NetBuilder")
         self._action("code", "PyTorch &Code…", "code", self.show_code, "Ctrl+Shift+C",
@@ -197,6 +201,8 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
         file_menu.addSeparator()
         file_menu.addActions([a["save"], a["save_as"]])
+        file_menu.addSeparator()
+        file_menu.addAction(a["export"])
         file_menu.addSeparator()
         file_menu.addAction(a["rename"])
         file_menu.addSeparator()
@@ -253,7 +259,7 @@ class MainWindow(QMainWindow):
         toolbar.setIconSize(QSize(20, 20))
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         a, e = self.actions, self.editor.actions
-        toolbar.addActions([a["new"], a["open"], a["save"]])
+        toolbar.addActions([a["new"], a["open"], a["save"], a["export"]])
         toolbar.addSeparator()
         toolbar.addActions([e["undo"], e["redo"]])
         toolbar.addSeparator()
@@ -303,6 +309,7 @@ class MainWindow(QMainWindow):
             monitor_menu.addAction(dock.toggleViewAction())
         controller.show_panels_for(self.document.project)
         self.statusBar().insertPermanentWidget(0, controller.progress_widget)
+        controller.running_changed.connect(self._on_training_running)
 
     # ------------------------------------------------------------------ document
     def _connect_document(self, doc: Document) -> None:
@@ -559,6 +566,38 @@ class MainWindow(QMainWindow):
         self.code_viewer.show()
         self.code_viewer.raise_()
         self.code_viewer.activateWindow()
+
+    # Exporting a model builds it, drawing from PyTorch's global random generator; a running
+    # training draws its dropout masks from the same generator, so an export then would make the
+    # run irreproducible. Run artifacts (metrics, plots, model card) draw nothing and stay available.
+    MODEL_EXPORT_WAITS = "Model exports wait until training ends: they would disturb the run's random numbers."
+
+    def show_export(self) -> None:
+        if self.export_dialog is None:
+            self.export_dialog = ExportDialog(lambda: self.document.project, lambda: self.document.path, self)
+            self.export_dialog.exported.connect(lambda path: self._show_message(f"Exported and verified {path}"))
+            self.export_dialog.show_node_requested.connect(self.show_node)
+        training = self.training
+        if training is not None:
+            if training.run_dir is not None:
+                self.export_dialog.set_run_dir(training.run_dir)
+            self.export_dialog.set_model_exports_blocked(self.MODEL_EXPORT_WAITS if training.is_running else None)
+        self.export_dialog.show()
+        self.export_dialog.raise_()
+        self.export_dialog.activateWindow()
+
+    def _on_training_running(self, running: bool) -> None:
+        if self.export_dialog is not None:
+            self.export_dialog.set_model_exports_blocked(self.MODEL_EXPORT_WAITS if running else None)
+            if not running and self.training.run_dir is not None:
+                self.export_dialog.set_run_dir(self.training.run_dir)
+
+    def show_node(self, node_id: str) -> None:
+        """Select a node and centre the canvas on it (from a message that names it)."""
+        if node_id in self.document.graph.nodes:
+            self.document.focus(node_id)
+            self.raise_()
+            self.activateWindow()
 
     def show_summary(self) -> None:
         self.summary_dock.show()

@@ -239,6 +239,7 @@ class TrainingController(QObject):
     run_started = Signal(dict)
     run_finished = Signal(dict)
     run_failed = Signal(str)
+    running_changed = Signal(bool)   # a run started (True) or its thread ended (False)
 
     def __init__(self, main_window: QMainWindow, get_project: Callable, get_project_path: Callable, parent=None):
         super().__init__(parent or main_window)
@@ -257,6 +258,7 @@ class TrainingController(QObject):
         self._running = False
         self._paused = False
         self._stopping = False
+        self._announced_running = False
         self._batch_size = 1
         self._epochs = 1
         self._info: dict = {}
@@ -421,6 +423,9 @@ class TrainingController(QObject):
         a["pause"].setText("Resume" if self._paused else "Pause")
         a["stop"].setEnabled(self._running and not self._stopping)
         self.device_chooser.setEnabled(not self._running)
+        if self._running != self._announced_running:
+            self._announced_running = self._running
+            self.running_changed.emit(self._running)
 
     # ------------------------------------------------------------------ commands
     def _on_train(self) -> None:

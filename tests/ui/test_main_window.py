@@ -226,6 +226,7 @@ def test_shortcuts(window):
     assert "F" in keys(e["fit"])
     assert "Ctrl+N" in keys(a["new"]) and "Ctrl+O" in keys(a["open"]) and "Ctrl+S" in keys(a["save"])
     assert "Ctrl+Shift+S" in keys(a["save_as"])
+    assert "Ctrl+E" in keys(a["export"])
     # Every shortcut belongs to exactly one action (no ambiguous key presses).
     seen = {}
     for action in [*window.actions.values(), *window.editor.actions.values()]:
@@ -245,7 +246,8 @@ def test_setup_menu_opens_each_section(window):
 
 def test_toolbar_holds_the_file_edit_and_view_actions(window):
     toolbar = window.toolbar.actions()
-    for action in (window.actions["new"], window.actions["open"], window.actions["save"], window.editor.actions["undo"],
+    for action in (window.actions["new"], window.actions["open"], window.actions["save"], window.actions["export"],
+                   window.editor.actions["undo"],
                    window.editor.actions["redo"], window.editor.actions["fit"], window.editor.actions["arrange"]):
         assert action in toolbar
         assert not action.icon().isNull()
@@ -458,3 +460,48 @@ def test_the_training_controller_has_its_say_on_closing(training_window, monkeyp
     assert not win.close()  # a run that may not be stopped keeps the window open
     answer["close"] = True
     assert win.close() and asked == [True, True]
+
+
+# --------------------------------------------------------------------------- export from the window
+def test_file_export_opens_one_dialog_on_the_open_network_and_reports_in_the_status_bar(window, qtbot, tmp_path):
+    window.save_as(tmp_path / "lenet.nbproj")
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    assert window.actions["export"] in file_menu.actions()
+    window.actions["export"].trigger()
+    dialog = window.export_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.heading.text() == "Export LeNet-5"
+    dialog.set_format("pt")
+    assert dialog.output_path() == tmp_path / "lenet-5.pt"   # named after the project
+    assert dialog.start_export()
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=120_000)
+    assert (tmp_path / "lenet-5.pt").is_file()
+    assert window.statusBar().currentMessage() == f"Exported and verified {tmp_path / 'lenet-5.pt'}"
+    dialog.close()
+    window.actions["export"].trigger()
+    assert window.export_dialog is dialog and dialog.isVisible()  # one dialog, kept with its choices
+
+
+def test_a_layer_the_export_names_is_shown_in_the_editor(window):
+    window.show_export()
+    conv2 = window.document.graph.node_by_name("conv2").id
+    focused = []
+    window.document.focus_requested.connect(focused.append)
+    window.export_dialog.show_node_requested.emit(conv2)
+    assert window.document.selected_ids == [conv2] and focused == [conv2]
+
+
+def test_model_exports_wait_while_training_runs(training_window):
+    win = training_window
+    win.show_export()
+    dialog = win.export_dialog
+    dialog.set_format("pt")
+    assert dialog.export_button.isEnabled(), dialog.export_button.toolTip()
+    controller = win.training
+    controller._running = True     # as a started run sets it
+    controller._update_actions()
+    assert not dialog.export_button.isEnabled()
+    assert dialog.export_button.toolTip() == win.MODEL_EXPORT_WAITS
+    controller._running = False
+    controller._update_actions()
+    assert dialog.export_button.isEnabled(), dialog.export_button.toolTip()

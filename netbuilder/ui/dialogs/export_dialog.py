@@ -266,6 +266,7 @@ class ExportDialog(QDialog):
         self._busy = False
         self._auto_path: Path | None = None    # the output path last filled in by the dialog itself
         self._failed_node: str | None = None
+        self._model_block: str | None = None   # why model exports must wait (set_model_exports_blocked)
         # The format and files of the last export: not worth a warning, the user has just made them.
         self._just_written: tuple[str, set[Path]] = ("", set())
 
@@ -592,6 +593,12 @@ class ExportDialog(QDialog):
         self.refresh_runs()
         self._update()
 
+    def set_model_exports_blocked(self, reason: str | None) -> None:
+        """Hold model exports back (with `reason` shown where the Export button explains itself),
+        or let them go again with None. Run artifacts stay exportable."""
+        self._model_block = reason
+        self._update()
+
     def refresh_runs(self) -> None:
         """Find the run to offer first: the one given, else the newest beside the project."""
         record = None
@@ -756,6 +763,8 @@ class ExportDialog(QDialog):
         project = self._project()
         if project is None:
             return None, "No network is open.", notes
+        if self._model_block:
+            return None, self._model_block, notes
         job = ExportJob(MODEL, fmt, out or Path())
         if fmt == "script":
             # A training script trains from scratch: the weights chosen play no part.
