@@ -1,5 +1,9 @@
 """Automatic layered layout: top-to-bottom rows by longest path, ordered to reduce crossings.
 
+A side branch (a residual block's downsampling path) is then pulled down to sit just above the
+node it feeds, beside the branch it runs parallel to; left at the top, its long edge into the
+merge would run down through the other branch's cards.
+
 Pure geometry on the graph model, used by templates and by the editor's "Arrange" action.
 """
 from __future__ import annotations
@@ -20,6 +24,10 @@ def layered_positions(graph: Graph) -> dict[str, tuple[float, float]]:
     for nid in order:
         preds = [p for p in graph.predecessors(nid) if p in row]
         row[nid] = 1 + max((row[p] for p in preds), default=-1)
+    for nid in reversed(order):
+        succs = [s for s in graph.successors(nid) if s in row and row[s] > row[nid]]
+        if succs and graph.predecessors(nid):
+            row[nid] = max(row[nid], min(row[s] for s in succs) - 1)
     rows: dict[int, list[str]] = {}
     for nid in order:
         rows.setdefault(row[nid], []).append(nid)

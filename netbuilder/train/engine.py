@@ -297,7 +297,9 @@ class Trainer:
                         break
                 if input_noise:
                     x = add_input_noise(x, reg)
-                probing = probe_every and (self.step % probe_every == 0)
+                # The run's last step is probed too, so the monitor ends on the trained model.
+                probing = probe_every and (self.step % probe_every == 0 or (
+                    epoch == epochs and batch_index == steps_per_epoch - 1))
                 recorder = probes.ActivationRecorder(model) if probing else None
                 out = model(x)
                 if recorder is not None:

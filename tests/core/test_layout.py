@@ -36,3 +36,16 @@ def test_apply_layout_moves_nodes_and_survives_cycles():
     graph.events.node_moved.subscribe(moved.append)
     apply_layout(graph)
     assert len(moved) == 2
+
+
+def test_a_side_branch_sits_just_above_the_merge_it_feeds():
+    # ResNet's downsampling path (conv + norm) is two layers beside a five-layer main path: drawn
+    # at the top of the block, its long edge into the Add would cross the main path's cards.
+    graph = templates.build("resnet18").graph
+    by_name = {n.name: n.id for n in graph.nodes.values()}
+    pos = layered_positions(graph)
+    for block in ("layer2_0", "layer3_0", "layer4_0"):
+        add, down_bn, main_bn = (pos[by_name[f"{block}_{part}"]] for part in ("add", "down_bn", "bn2"))
+        assert down_bn[1] == main_bn[1] == add[1] - ROW_GAP
+        assert down_bn[0] != main_bn[0]
+    assert pos[by_name["input"]] == (0.0, 0.0)

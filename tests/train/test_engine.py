@@ -74,6 +74,16 @@ def test_hooks_arrive_in_order_with_every_step(tmp_path):
     assert (tmp_path / "model.pt").exists() and (tmp_path / "summary.json").exists()
 
 
+def test_the_monitor_ends_on_the_trained_model():
+    # Periodic probes land wherever the step count says; the last step is probed as well, so the
+    # filters, histograms and decision boundary on screen show the final weights.
+    rec = Recorder()
+    Trainer(playground(epochs=2, probe_every=1000), callbacks=[rec]).run()
+    last_step = 2 * rec.info["steps_per_epoch"] - 1
+    assert [p["step"] for p in rec.probes] == [0, last_step]
+    assert rec.probes[-1]["epoch"] == 2 and "decision_boundary" in rec.probes[-1]
+
+
 def test_playground_learns_the_spiral():
     project = templates.build("playground")
     summary = Trainer(project).run()

@@ -105,6 +105,7 @@ class LossPanel(Panel):
                 item.setSymbolSize(size)
             self._symbol_size = size
         k = len(buffer.classes)
+        level = None
         if k > 1 and buffer.info.get("classes") is not None:
             level = math.log(k)
             self.chance.setPos(math.log10(level) if self._log else level)
@@ -116,6 +117,9 @@ class LossPanel(Panel):
         if shown:
             values = np.concatenate(shown)
             lo, hi = float(values.min()), float(values.max())
+            if level is not None and hi >= 0.7 * level:
+                # Room above the chance line for its label: a healthy first loss sits right on it.
+                hi = max(hi, 1.15 * level)
             if self._log:
                 lo, hi = np.log10(lo), np.log10(hi)
             self.y_range.update(lo, hi)
