@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import keyword
 
-from ..core import catalogue
 from ..core.graph import Graph
 from ..core.shapes import Analysis, analyze
 

@@ -23,6 +23,7 @@ from .dialogs.recovery import DISCARD, RECOVER
 from .document import Document
 from .editor import EditorWidget, InspectorWidget, IssuesWidget, PaletteWidget
 from .panels import SettingsPanels, SummaryPanel
+from .editor.labels import problems_text
 from .panels.summary_panel import compact_count
 from .theme import THEME_TITLES, THEMES, ThemeManager
 
@@ -369,12 +370,7 @@ class MainWindow(QMainWindow):
             self.problems_button.setText("No problems")
             self.problems_button.setIcon(icons.colored_icon("check", "#16a34a"))
         else:
-            parts = []
-            if errors:
-                parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-            if warnings:
-                parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-            self.problems_button.setText(" · ".join(parts))
+            self.problems_button.setText(problems_text(errors, warnings))
             self.problems_button.setIcon(icons.colored_icon("error" if errors else "warning",
                                                             "#e53935" if errors else "#d97706"))
 

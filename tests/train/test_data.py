@@ -323,7 +323,7 @@ def write_images(folder, classes=("cat", "dog"), per_class=3, size=(20, 12), mod
 
 
 def test_image_folder_is_resized_to_the_input_node(offline):
-    folder = write_images(offline / "pets")
+    write_images(offline / "pets")
     (offline / "pets" / "dog" / "notes.txt").write_text("not an image, and not an image suffix: skipped")
     b = load_data({"dataset": "image-folder", "path": "pets", "validation_fraction": 0.0}, "image", (1, 16, 16),
                   project_dir=offline)

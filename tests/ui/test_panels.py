@@ -16,10 +16,11 @@ from netbuilder.ui.panels import PANEL_CLASSES, SettingsPanels, SummaryPanel
 from netbuilder.ui.panels.augmentation_preview import AugmentationPreview
 from netbuilder.ui.panels.data_panel import DataPanel
 from netbuilder.ui.panels.fields import (BoolField, ChoiceField, FloatField, IntField, ListField, PathField,
-                                         TextField, nice_step)
+                                         TextField)
 from netbuilder.ui.panels.form import SettingsForm
 from netbuilder.ui.panels.lr_preview import estimate_steps_per_epoch
 from netbuilder.ui.panels.training_panel import TrainingPanel
+from netbuilder.ui.spin_boxes import nice_step
 
 
 @pytest.fixture

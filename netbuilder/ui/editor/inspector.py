@@ -17,7 +17,7 @@ from ...core.params import ParamSpec
 from ...core.settings import INIT_HELP, INIT_SPECS
 from .commands import RenameNodeCommand, SetOverridesCommand, SetParamCommand
 from .labels import count, shape_text
-from .param_editors import NumberSpinBox
+from ..spin_boxes import NumberSpinBox
 from .param_form import ParamForm
 from .style import ERROR_COLOR, WARNING_COLOR, category_color
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from .labels import problems_text
 from .style import ERROR_COLOR, WARNING_COLOR
 
 _NODE_ROLE = Qt.ItemDataRole.UserRole
@@ -84,12 +85,7 @@ class IssuesWidget(QWidget):
         if not problems:
             self.summary.setText("No problems: the network is ready to train.")
         else:
-            parts = []
-            if errors:
-                parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-            if warnings:
-                parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-            self.summary.setText(" · ".join(parts))
+            self.summary.setText(problems_text(errors, warnings))
 
     def _on_item_activated(self, item: QListWidgetItem) -> None:
         node_id = item.data(_NODE_ROLE)

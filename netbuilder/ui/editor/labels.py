@@ -18,6 +18,16 @@ def count(n: int) -> str:
     return str(n)
 
 
+def problems_text(errors: int, warnings: int) -> str:
+    """"2 errors · 1 warning"; empty when there are none."""
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return " · ".join(parts)
+
+
 def params_text(n: int) -> str:
     if n == 0:
         return "no params"

@@ -6,14 +6,14 @@ an auto check box sits beside the editor and the editor shows the value inferenc
 """
 from __future__ import annotations
 
-import math
 
-from PySide6.QtCore import QRectF, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPainter, QPalette, QPen, QPixmap, QValidator
-from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFileDialog, QHBoxLayout,
                                QLabel, QLineEdit, QSpinBox, QToolButton, QWidget)
 
 from ...core.params import AUTO, ParamSpec, ValidationError
+from ..spin_boxes import CompactSpinBox, NumberSpinBox
 
 _INT_LIMIT = 2**31 - 1
 
@@ -98,25 +98,6 @@ class ParamEditor(QWidget):
         pass
 
 
-class _CompactSize:
-    """Spin boxes size themselves for their largest value (2³¹ is ten digits wide); a narrow
-    inspector wants them sized for ordinary values and stretched by the layout when room allows."""
-
-    def _compact(self, hint: QSize) -> QSize:
-        width = self.fontMetrics().horizontalAdvance("0" * 5) + 30
-        return QSize(min(hint.width(), width), hint.height())
-
-    def sizeHint(self) -> QSize:
-        return self._compact(super().sizeHint())
-
-    def minimumSizeHint(self) -> QSize:
-        return self._compact(super().minimumSizeHint())
-
-
-class CompactSpinBox(_CompactSize, QSpinBox):
-    pass
-
-
 def _int_spin(spec: ParamSpec, parent) -> QSpinBox:
     box = CompactSpinBox(parent)
     box.setRange(int(spec.minimum) if spec.minimum is not None else -_INT_LIMIT,
@@ -149,61 +130,6 @@ class IntEditor(ParamEditor):
 
     def _set_enabled(self, enabled):
         self.spin.setEnabled(enabled)
-
-
-class NumberSpinBox(_CompactSize, QDoubleSpinBox):
-    """A spin box for real numbers that reads and writes 1e-4 as well as 0.5, and steps
-    log-scaled values along 1-2-5 (1e-3, 2e-3, 5e-3, 1e-2 ...)."""
-
-    def __init__(self, spec: ParamSpec, parent=None):
-        super().__init__(parent)
-        self.log_scale = spec.log_scale
-        self.setDecimals(12)
-        self.setRange(spec.minimum if spec.minimum is not None else -1e12,
-                      spec.maximum if spec.maximum is not None else 1e12)
-        self.setKeyboardTracking(False)
-        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        if spec.unit:
-            self.setSuffix(f" {spec.unit}")
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text.replace(self.suffix(), "").strip())
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        body = text.replace(self.suffix(), "").strip()
-        try:
-            value = float(body)
-        except ValueError:
-            partial = body in ("", "-", ".", "-.") or body.lower().endswith(("e", "e-", "e+"))
-            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
-
-    def stepBy(self, steps: int) -> None:
-        if not self.log_scale:
-            super().stepBy(steps)
-            return
-        value = self.value()
-        for _ in range(abs(steps)):
-            value = _nice_step(value, 1 if steps > 0 else -1)
-        self.setValue(max(self.minimum(), min(self.maximum(), value)))
-
-
-def _nice_step(value: float, direction: int) -> float:
-    if value <= 0:
-        return 1e-4 if direction > 0 else 0.0
-    exponent = math.floor(math.log10(value))
-    ladder = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
-    if direction > 0:
-        return next(v for v in ladder if v > value * (1 + 1e-9))
-    smaller = [v for v in ladder if v < value * (1 - 1e-9)]
-    return smaller[-1] if smaller else value / 10
 
 
 class FloatEditor(ParamEditor):

@@ -64,7 +64,7 @@ class ConfusionPanel(Panel):
         super().__init__(parent)
         self.as_share = QCheckBox("Row %", self)
         self.as_share.setToolTip("Print each cell as a share of its true class instead of a count")
-        self.as_share.toggled.connect(lambda _on: self._redraw_soon())
+        self.as_share.toggled.connect(lambda _on: self.redraw_all())
         self.header.addWidget(self.as_share)
         self.finish_header()
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -119,11 +119,6 @@ class ConfusionPanel(Panel):
         self.empty = style.EmptyState("Train a classifier to see its confusion matrix after each epoch", self.area)
         self._gallery_key = None
 
-    def _redraw_soon(self) -> None:
-        self.seen = {}
-        if self.buffer is not None:
-            self.buffer.request(self)
-
     def _make_texts(self, k: int) -> None:
         for item in self.texts:
             self.plot.removeItem(item)
@@ -155,7 +150,7 @@ class ConfusionPanel(Panel):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._redraw_soon()
+        self.redraw_all()
 
     def refresh(self, buffer) -> None:
         record = buffer.record

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QComboBox
+from PySide6.QtWidgets import QCheckBox
 
 from . import style
-from .panel import Panel, StableRange, label
+from .panel import Panel, StableRange
 
 KINDS = (("weights", "Weights", style.TRAIN), ("gradients", "Gradients", "#d62728"),
          ("activations", "Activations", "#2ca02c"))
@@ -35,12 +35,7 @@ class HistogramPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.header.addWidget(label("Layer", self))
-        self.layer = QComboBox(self)
-        self.layer.setMinimumContentsLength(8)
-        self.layer.setToolTip("The layer whose weights, gradients and outputs are shown")
-        self.layer.currentTextChanged.connect(self._on_layer)
-        self.header.addWidget(self.layer)
+        self.layer = self.add_layer_chooser("The layer whose weights, gradients and outputs are shown")
         self.log_counts = QCheckBox("Log counts", self)
         self.log_counts.setToolTip("A logarithmic count axis shows the tails of peaked distributions")
         self.log_counts.toggled.connect(self._on_log)
@@ -63,14 +58,6 @@ class HistogramPanel(Panel):
             self.ranges[kind] = (StableRange(plot, 0), StableRange(plot, 1, include_zero=True))
         self.empty = style.EmptyState("Train to see weight, gradient and activation histograms", area)
         self._layers: list[str] = []
-        self._wanted: str | None = None
-
-    def _on_layer(self, name: str) -> None:
-        if name:
-            self._wanted = name
-        self.seen = {}
-        if self.buffer is not None:
-            self.buffer.request(self)
 
     def _on_log(self, on: bool) -> None:
         for kind, plot in self.plots.items():
@@ -126,7 +113,6 @@ class HistogramPanel(Panel):
         log = self.log_counts.isChecked()
         for kind, title, _ in KINDS:
             h = hists.get(kind)
-            plot = self.plots[kind]
             if h is None:
                 self.curves[kind].setData([0, 1], [0])
                 self.stats[kind].setText("")

@@ -8,15 +8,14 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QSlider
+from PySide6.QtWidgets import QSlider
 
 from . import style
-from .axes import EpochAxis
 from .buffer import smooth
-from .panel import Panel, StableRange, label
+from .panel import IterationPanel, label
 
 
-class LossPanel(Panel):
+class LossPanel(IterationPanel):
     title = "Loss"
     object_name = "loss"
     families = ("run", "loss", "overlay")
@@ -31,20 +30,11 @@ class LossPanel(Panel):
         self.smoothing.setToolTip("0 = no smoothing; 0.99 = very smooth")
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.header.addWidget(self.smoothing)
-        self.log_scale = QCheckBox("Log scale", self)
-        self.log_scale.setToolTip("A logarithmic loss axis shows progress late in training")
-        self.log_scale.toggled.connect(self._on_log)
-        self.header.addWidget(self.log_scale)
+        self.add_log_toggle("A logarithmic loss axis shows progress late in training")
         self.finish_header()
 
         area = self.graphics()
-        self.epoch_axis = EpochAxis("top")
-        self.plot = area.addPlot(axisItems={"top": self.epoch_axis})
-        style.setup_plot(self.plot, left="loss", bottom="iteration", legend=True)
-        self.plot.showAxis("top")
-        self.plot.setLabel("top", "epochs")
-        self.plot.showGrid(x=False, y=True, alpha=0.15)
-        self.epoch_axis.setGrid(40)
+        self.iteration_plot(area, "loss", legend=True)
         self.chance = pg.InfiniteLine(angle=0, movable=False, pen=style.pen(style.GUIDE, 1, Qt.PenStyle.DotLine),
                                       label="", labelOpts={"position": 0.02, "color": style.GUIDE, "anchors": [(0, 1), (0, 1)]})
         self.chance.setVisible(False)
@@ -59,8 +49,6 @@ class LossPanel(Panel):
         self.overlay_items: list = []
         self._overlay_cache: dict = {}
         self.empty = style.EmptyState("Train to see the loss curve", area)
-        self.y_range = StableRange(self.plot, 1)
-        self._log = False
         self._symbol_size = 7
 
     # ------------------------------------------------------------------ options
@@ -69,14 +57,6 @@ class LossPanel(Panel):
             self.buffer.set_smoothing(value / 100.0)
             self._overlay_cache.clear()
             self.seen = {}
-
-    def _on_log(self, on: bool) -> None:
-        self._log = on
-        self.plot.setLogMode(y=on)
-        self.y_range.reset()
-        self.seen = {}
-        if self.buffer is not None:
-            self.buffer.request(self)
 
     # ------------------------------------------------------------------ drawing
     def refresh(self, buffer) -> None:

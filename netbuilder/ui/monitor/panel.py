@@ -10,9 +10,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QMessageBox, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from . import style
+from .axes import EpochAxis
 
 
 class TimedGraphics(pg.GraphicsLayoutWidget):
@@ -77,6 +78,29 @@ class Panel(QWidget):
         if html != self._header_end.text():
             self._header_end.setText(html)
             self._header_end.setToolTip(html)
+
+    def add_layer_chooser(self, tooltip: str) -> QComboBox:
+        """A "Layer" combo box in the header; the layer chosen is kept in `_wanted` (the panel may
+        not have that layer's data yet) and the panel redrawn."""
+        self._wanted: str | None = None
+        self.header.addWidget(label("Layer", self))
+        chooser = QComboBox(self)
+        chooser.setMinimumContentsLength(8)
+        chooser.setToolTip(tooltip)
+        chooser.currentTextChanged.connect(self._on_layer)
+        self.header.addWidget(chooser)
+        return chooser
+
+    def _on_layer(self, name: str) -> None:
+        if name:
+            self._wanted = name
+        self.redraw_all()
+
+    def redraw_all(self) -> None:
+        """Draw everything again at the next refresh (after an option changed)."""
+        self.seen = {}
+        if self.buffer is not None:
+            self.buffer.request(self)
 
     def new_run(self, buffer) -> bool:
         """True the first time this panel draws a new run's data (to reset its axes)."""
@@ -240,3 +264,32 @@ def label(text: str, parent=None, tip: str = "") -> QLabel:
     if tip:
         widget.setToolTip(tip)
     return widget
+
+
+class IterationPanel(Panel):
+    """A panel that plots a value per iteration: an epoch scale on top, the run's whole length on
+    the x axis, a y axis that keeps still, and a log-scale toggle."""
+
+    def add_log_toggle(self, tooltip: str) -> None:
+        self._log = False
+        self.log_scale = QCheckBox("Log scale", self)
+        self.log_scale.setToolTip(tooltip)
+        self.log_scale.toggled.connect(self._on_log)
+        self.header.addWidget(self.log_scale)
+
+    def iteration_plot(self, area: pg.GraphicsLayoutWidget, left: str, legend: bool = False) -> pg.PlotItem:
+        self.epoch_axis = EpochAxis("top")
+        self.plot = area.addPlot(axisItems={"top": self.epoch_axis})
+        style.setup_plot(self.plot, left=left, bottom="iteration", legend=legend)
+        self.plot.showAxis("top")
+        self.plot.setLabel("top", "epochs")
+        self.plot.showGrid(x=False, y=True, alpha=0.15)
+        self.epoch_axis.setGrid(40)
+        self.y_range = StableRange(self.plot, 1)
+        return self.plot
+
+    def _on_log(self, on: bool) -> None:
+        self._log = on
+        self.plot.setLogMode(y=on)
+        self.y_range.reset()
+        self.redraw_all()

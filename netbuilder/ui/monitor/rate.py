@@ -2,44 +2,24 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QCheckBox
 
 from . import style
-from .axes import EpochAxis
-from .panel import Panel, StableRange
+from .panel import IterationPanel
 
 
-class LearningRatePanel(Panel):
+class LearningRatePanel(IterationPanel):
     title = "Learning Rate"
     object_name = "learning_rate"
     families = ("run", "lr")
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.log_scale = QCheckBox("Log scale", self)
-        self.log_scale.toggled.connect(self._on_log)
-        self.header.addWidget(self.log_scale)
+        self.add_log_toggle("A logarithmic axis shows decays over several orders of magnitude")
         self.finish_header()
         area = self.graphics()
-        self.epoch_axis = EpochAxis("top")
-        self.plot = area.addPlot(axisItems={"top": self.epoch_axis})
-        style.setup_plot(self.plot, left="learning rate", bottom="iteration")
-        self.plot.showAxis("top")
-        self.plot.setLabel("top", "epochs")
-        self.plot.showGrid(x=False, y=True, alpha=0.15)
-        self.epoch_axis.setGrid(40)
+        self.iteration_plot(area, "learning rate")
         self.curve = style.curve(self.plot, style.TRAIN, 2.0)
         self.empty = style.EmptyState("Train to see the learning rate of each iteration", area)
-        self.y_range = StableRange(self.plot, 1)
-        self._log = False
-
-    def _on_log(self, on: bool) -> None:
-        self._log = on
-        self.plot.setLogMode(y=on)
-        self.y_range.reset()
-        self.seen = {}
-        if self.buffer is not None:
-            self.buffer.request(self)
 
     def refresh(self, buffer) -> None:
         if self.new_run(buffer):

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QComboBox, QGraphicsRectItem
+from PySide6.QtWidgets import QGraphicsRectItem
 
 from . import style
-from .panel import Panel, label
+from .panel import Panel
 
 BOX = "#00c853"
 MASS = 0.9
@@ -73,12 +73,7 @@ class ReceptiveFieldPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.header.addWidget(label("Layer", self))
-        self.layer = QComboBox(self)
-        self.layer.setMinimumContentsLength(8)
-        self.layer.setToolTip("The layer whose centre unit is examined")
-        self.layer.currentTextChanged.connect(self._on_layer)
-        self.header.addWidget(self.layer)
+        self.layer = self.add_layer_chooser("The layer whose centre unit is examined")
         self.finish_header()
         self.area = self.graphics()
         self.left_title = pg.LabelItem("", size="9pt")
@@ -109,15 +104,7 @@ class ReceptiveFieldPanel(Panel):
         self.empty = style.EmptyState("Train a convolutional network on images to see receptive fields "
                                       "(refreshed after each epoch)", self.area)
         self._layers: list[str] = []
-        self._wanted: str | None = None
         self._shape = None
-
-    def _on_layer(self, name: str) -> None:
-        if name:
-            self._wanted = name
-        self.seen = {}
-        if self.buffer is not None:
-            self.buffer.request(self)
 
     def select_layer(self, name: str) -> None:
         self._wanted = name

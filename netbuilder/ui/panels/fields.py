@@ -6,15 +6,14 @@ file pickers all come from the spec, so a new setting in core/settings.py needs 
 """
 from __future__ import annotations
 
-import math
 
-from PySide6.QtCore import QSignalBlocker, QSize, Signal
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
-                               QLineEdit, QMenu, QSpinBox, QToolButton, QWidget)
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFileDialog, QHBoxLayout,
+                               QLineEdit, QMenu, QToolButton, QWidget)
 
 from ...core.params import ParamSpec, ValidationError
 from .. import icons
+from ..spin_boxes import CompactSpinBox, NumberSpinBox
 
 _INT_LIMIT = 2**31 - 1
 
@@ -59,20 +58,12 @@ class Field(QWidget):
         self.setToolTip(f"{message}\n\n{self.spec.help}" if message else self.spec.help)
 
 
-class _Compact:
-    """Spin boxes size themselves for their largest value; a settings column wants ordinary widths."""
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("0" * 9) + 40), hint.height())
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("0" * 5) + 30), hint.height())
+class _IntSpinBox(CompactSpinBox):
+    hint_digits = 9   # a settings column is wider than the inspector
 
 
-class _IntSpinBox(_Compact, QSpinBox):
-    pass
+class _NumberSpinBox(NumberSpinBox):
+    hint_digits = 9
 
 
 class IntField(Field):
@@ -102,65 +93,10 @@ class IntField(Field):
         self.spin.setValue(self._none_at if value is None else int(value))
 
 
-class NumberSpinBox(_Compact, QDoubleSpinBox):
-    """Real numbers typed as 0.5 or 1e-4; log-scale settings step along 1, 2, 5, 10, 20 ..."""
-
-    def __init__(self, spec: ParamSpec, parent=None):
-        super().__init__(parent)
-        self.log_scale = spec.log_scale
-        self.setDecimals(12)
-        self.setRange(spec.minimum if spec.minimum is not None else -1e12,
-                      spec.maximum if spec.maximum is not None else 1e12)
-        self.setKeyboardTracking(False)
-        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        if spec.unit:
-            self.setSuffix(f" {spec.unit}")
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text.replace(self.suffix(), "").strip())
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        body = text.replace(self.suffix(), "").strip()
-        try:
-            value = float(body)
-        except ValueError:
-            partial = body in ("", "-", ".", "-.") or body.lower().endswith(("e", "e-", "e+"))
-            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
-        inside = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
-
-    def stepBy(self, steps: int) -> None:
-        if not self.log_scale:
-            super().stepBy(steps)
-            return
-        value = self.value()
-        for _ in range(abs(steps)):
-            value = nice_step(value, 1 if steps > 0 else -1)
-        self.setValue(max(self.minimum(), min(self.maximum(), value)))
-
-
-def nice_step(value: float, direction: int) -> float:
-    """The next value along 1-2-5 per decade (1e-3, 2e-3, 5e-3, 1e-2 ...) up or down."""
-    if value <= 0:
-        return 1e-4 if direction > 0 else 0.0
-    exponent = math.floor(math.log10(value))
-    ladder = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
-    if direction > 0:
-        return next(v for v in ladder if v > value * (1 + 1e-9))
-    smaller = [v for v in ladder if v < value * (1 - 1e-9)]
-    return smaller[-1] if smaller else value / 10
-
-
 class FloatField(Field):
     def __init__(self, spec, parent=None):
         super().__init__(spec, parent)
-        self.spin = NumberSpinBox(spec, self)
+        self.spin = _NumberSpinBox(spec, self)
         self.spin.valueChanged.connect(self._commit)
         self.row.addWidget(self.spin, 1)
 
