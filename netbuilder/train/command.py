@@ -112,3 +112,50 @@ def register(sub) -> None:
     p.add_argument("--out", help="run folder (default: runs/NAME-TIMESTAMP beside the project)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint (RUN/checkpoints/last.pt)")
     p.set_defaults(func=cmd_train)
+
+
+VERDICT_MARKS = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "--  "}
+
+
+def cmd_check(args) -> int:
+    """Sanity checks before training; exit status 1 when one fails."""
+    import json
+
+    from ..cli import CommandError
+    from ..compile import CompileError
+    from ..core.project import Project
+    from .data import DataError
+    from .engine import Overrides, TrainingError
+    from .sanity import run_checks
+
+    project_file = Path(args.file)
+    project = Project.load(project_file)
+    overrides = Overrides(device=args.device, dataset=args.dataset, data_root=args.data_root, limit=args.limit)
+    progress = None if args.json else (lambda message: print(f"… {message}", file=sys.stderr, flush=True))
+    try:
+        results = run_checks(project, overrides=overrides, project_dir=project_file.parent, progress=progress)
+    except (TrainingError, DataError, CompileError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        width = max(len(r.name) for r in results)
+        for r in results:
+            print(f"{VERDICT_MARKS[r.verdict]}  {r.name:<{width}}  {r.summary}")
+    return 1 if any(r.verdict == "fail" for r in results) else 0
+
+
+def register_check(sub) -> None:
+    p = sub.add_parser("check", help="sanity checks before training: initial loss, regularization, gradients, "
+                                     "overfitting a tiny sample",
+                       description="Run the checks worth doing before a long training run: the initial loss "
+                                   "against ln C, that L2 raises the loss, backpropagation against centred "
+                                   "differences in float64, and that the network can overfit 20 training samples. "
+                                   "Exit status 1 when a check fails.")
+    p.add_argument("file", help="project file (.nbproj)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to run (default: the project's)")
+    p.add_argument("--dataset", help="override the dataset")
+    p.add_argument("--data-root", help="folder holding the dataset files")
+    p.add_argument("--limit", type=int, metavar="N", help="load at most N training samples (the checks use a few hundred)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_check)

@@ -187,6 +187,12 @@ class Trainer:
         self.early_stopped = False
 
     # ------------------------------------------------------------------ set-up
+    def prepare(self) -> "Trainer":
+        """Build the model, data, loader, optimizer and schedule as a run would, without training
+        (the sanity checks start from here)."""
+        self._prepare(None)
+        return self
+
     def _prepare(self, resume: dict | None):
         from .data import load_data
         from .init import initialize

@@ -18,7 +18,7 @@ from ..core import templates
 from ..core.graph import Graph
 from ..core.project import SUFFIX, Project, ProjectError
 from . import files, icons
-from .dialogs import EMPTY, AboutDialog, CodeViewer, ExportDialog, RecoveryDialog, TemplateGallery
+from .dialogs import EMPTY, AboutDialog, CodeViewer, ExportDialog, RecoveryDialog, SanityDialog, TemplateGallery
 from .dialogs.recovery import DISCARD, RECOVER
 from .document import Document
 from .editor import EditorWidget, InspectorWidget, IssuesWidget, PaletteWidget
@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.autosaver = files.Autosaver(autosave_folder, autosave_interval_ms, self)
         self.code_viewer: CodeViewer | None = None
         self.export_dialog: ExportDialog | None = None
+        self.sanity_dialog: SanityDialog | None = None
         self.training = None  # the training controller, once installed (see install_training)
         self._skip_unsaved_prompt = False
         self.document = document or Document(Project(name="Untitled", graph=Graph()), parent=self)
@@ -298,6 +299,10 @@ class MainWindow(QMainWindow):
             self.toolbar.addWidget(controller.device_chooser)
         menu = QMenu("&Training", self)
         menu.addActions(actions)
+        menu.addSeparator()
+        menu.addAction(self._action("sanity", "&Sanity Checks…", "check", self.show_sanity_checks, "Ctrl+Shift+K",
+                                    "Before a long run: initial loss against ln C, L2 raising the loss, a gradient "
+                                    "check, and overfitting 20 samples"))
         self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
         self.training_menu = menu
         # The monitor needs width more than the palette needs height: the bottom area spans the window.
@@ -582,7 +587,22 @@ class MainWindow(QMainWindow):
         self.export_dialog.raise_()
         self.export_dialog.activateWindow()
 
+    # The checks seed PyTorch's global random generator (as a run's start does): they wait until
+    # training ends, like model exports.
+    SANITY_WAITS = "The checks wait until training ends: they would disturb the run's random numbers."
+
+    def show_sanity_checks(self) -> None:
+        if self.sanity_dialog is None:
+            self.sanity_dialog = SanityDialog(lambda: self.document.project, lambda: self.document.path, self)
+        running = self.training is not None and self.training.is_running
+        self.sanity_dialog.set_blocked(self.SANITY_WAITS if running else None)
+        self.sanity_dialog.show()
+        self.sanity_dialog.raise_()
+        self.sanity_dialog.activateWindow()
+
     def _on_training_running(self, running: bool) -> None:
+        if self.sanity_dialog is not None:
+            self.sanity_dialog.set_blocked(self.SANITY_WAITS if running else None)
         if self.export_dialog is not None:
             self.export_dialog.set_model_exports_blocked(self.MODEL_EXPORT_WAITS if running else None)
             if not running and self.training.run_dir is not None:

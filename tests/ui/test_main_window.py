@@ -505,3 +505,31 @@ def test_model_exports_wait_while_training_runs(training_window):
     controller._running = False
     controller._update_actions()
     assert dialog.export_button.isEnabled(), dialog.export_button.toolTip()
+
+
+def test_sanity_checks_run_in_the_background_and_wait_for_training(qtbot):
+    project = templates.build("playground")
+    project.settings["data"].update(toy_points=400)
+    win = keep(qtbot, mw.MainWindow(Document(project), with_training=True))
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.actions["sanity"] in win.training_menu.actions()
+    before = project.to_dict()
+    win.actions["sanity"].trigger()            # opening the dialog starts a pass at once
+    dialog = win.sanity_dialog
+    assert dialog.is_running and not dialog.run_button.isEnabled()
+    with qtbot.waitSignal(dialog.finished_checks, timeout=60_000) as finished:
+        pass
+    results = finished.args[0]
+    assert [r.verdict for r in results] == ["pass"] * 4, [r.summary for r in results]
+    assert [label.text().lower() for _mark, label in dialog.rows] == [r.summary.lower() for r in results]
+    assert "Every check passed" in dialog.status.text()
+    assert win.document.project.to_dict() == before   # the checks work on a copy
+    controller = win.training
+    controller._running = True                 # as a started run sets it
+    controller._update_actions()
+    assert not dialog.run_button.isEnabled() and dialog.status.text() == win.SANITY_WAITS
+    assert not dialog.run_checks()
+    controller._running = False
+    controller._update_actions()
+    assert dialog.run_button.isEnabled()
