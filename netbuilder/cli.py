@@ -198,13 +198,18 @@ def _register_check(sub):
     register_check(sub)
 
 
+def _register_search(sub):
+    from .train.command import register_search
+    register_search(sub)
+
+
 def _register_export(sub):
     from .export.command import register
     register(sub)
 
 
 # Commands that live beside their subsystem (their modules load lazily when they run).
-_EXTRA_COMMANDS: list = [_register_train, _register_check, _register_export]
+_EXTRA_COMMANDS: list = [_register_train, _register_check, _register_search, _register_export]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,3 +159,91 @@ def register_check(sub) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="load at most N training samples (the checks use a few hundred)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_check)
+
+
+def cmd_search(args) -> int:
+    """Random search over hyperparameter ranges; prints the trials best first."""
+    import json
+
+    from ..cli import CommandError
+    from ..compile import CompileError
+    from ..core.project import Project
+    from .data import DataError
+    from .engine import Overrides, TrainingError
+    from .search import SearchError, apply_values, default_ranges, edge_notes, parse_ranges, run_search
+
+    project_file = Path(args.file)
+    project = Project.load(project_file)
+    try:
+        ranges = parse_ranges(args.param) if args.param else default_ranges(project)
+    except SearchError as exc:
+        raise CommandError(str(exc)) from None
+    overrides = Overrides(epochs=args.epochs, batch_size=args.batch_size, device=args.device, dataset=args.dataset,
+                          data_root=args.data_root, limit=args.limit)
+    width = max(len(r.name) for r in ranges)
+
+    def show(trial, total):
+        if args.json:
+            return
+        shown = "  ".join(f"{k}={v:.3g}" for k, v in trial.values.items())
+        result = trial.error or (f"{trial.metric} {trial.score if trial.score >= 0 else -trial.score:.4f}"
+                                 if trial.score is not None else "no result")
+        print(f"trial {trial.number:>3}/{total}  {shown}  →  {result}  ({trial.seconds:.1f}s)", file=sys.stderr,
+              flush=True)
+
+    if not args.json:
+        described = ", ".join(f"{r.name} {r.low:g}…{r.high:g} ({'log-uniform' if r.scale == 'log' else 'uniform'})"
+                              for r in ranges)
+        print(f"random search: {args.trials} trials over {described}", file=sys.stderr, flush=True)
+    try:
+        trials = run_search(project, ranges, trials=args.trials, overrides=overrides, project_dir=project_file.parent,
+                            seed=args.seed, progress=show)
+    except (SearchError, TrainingError, DataError, CompileError) as exc:
+        raise CommandError(str(exc)) from None
+    best = trials[0]
+    notes = edge_notes(ranges, best) if best.score is not None else []
+    if args.save_best and best.score is not None:
+        out = Path(args.save_best)
+        best_project = apply_values(project, best.values)
+        best_project.save(out)
+    if args.json:
+        print(json.dumps({"trials": [t.to_dict() for t in trials], "best": best.to_dict(), "notes": notes}, indent=2))
+        return 0 if best.score is not None else 1
+    print(f"{'rank':>4}  {'trial':>5}  " + "  ".join(f"{r.name:>{max(width, 9)}}" for r in ranges) + "  result")
+    for rank, t in enumerate(trials, 1):
+        values = "  ".join(f"{t.values[r.name]:>{max(width, 9)}.3g}" for r in ranges)
+        result = t.error or (f"{t.metric} {abs(t.score):.4f}" if t.score is not None else "no result")
+        print(f"{rank:>4}  {t.number:>5}  {values}  {result}")
+    if best.score is None:
+        print("no trial produced a result", file=sys.stderr)
+        return 1
+    for note in notes:
+        print(f"note: {note}")
+    if args.save_best:
+        print(f"wrote {args.save_best} with the best values")
+    return 0
+
+
+def register_search(sub) -> None:
+    from .search import SEARCHABLE
+    names = ", ".join(SEARCHABLE)
+    p = sub.add_parser("search", help="random hyperparameter search over short runs",
+                       description="Train short runs with hyperparameters drawn at random from ranges (learning "
+                                   "rates and strengths log-uniformly, dropout uniformly) and rank them by "
+                                   "validation accuracy. Search coarsely first (1 epoch, a data subset), then narrow "
+                                   "the ranges and search again with more epochs.")
+    p.add_argument("file", help="project file (.nbproj)")
+    p.add_argument("--param", action="append", metavar="NAME=LOW:HIGH",
+                   help=f"a range to search, repeatable (e.g. lr=1e-4:1e-1); names: {names}. Default: the learning "
+                        f"rate 30× either side of the project's, and l2=1e-6:1e-2")
+    p.add_argument("--trials", type=int, default=10, help="how many runs (default 10)")
+    p.add_argument("--epochs", type=int, default=1, help="epochs per run (default 1: a coarse search)")
+    p.add_argument("--limit", type=int, metavar="N", help="train on at most N samples per run")
+    p.add_argument("--batch-size", type=int, help="override the batch size")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
+    p.add_argument("--dataset", help="override the dataset")
+    p.add_argument("--data-root", help="folder holding the dataset files")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
+    p.add_argument("--save-best", metavar="FILE", help="write a copy of the project with the best values")
+    p.add_argument("--json", action="store_true", help="print the trials as JSON")
+    p.set_defaults(func=cmd_search)

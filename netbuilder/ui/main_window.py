@@ -18,7 +18,8 @@ from ..core import templates
 from ..core.graph import Graph
 from ..core.project import SUFFIX, Project, ProjectError
 from . import files, icons
-from .dialogs import EMPTY, AboutDialog, CodeViewer, ExportDialog, RecoveryDialog, SanityDialog, TemplateGallery
+from .dialogs import (EMPTY, AboutDialog, CodeViewer, ExportDialog, RecoveryDialog, SanityDialog, SearchDialog,
+                      TemplateGallery)
 from .dialogs.recovery import DISCARD, RECOVER
 from .document import Document
 from .editor import EditorWidget, InspectorWidget, IssuesWidget, PaletteWidget
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self.code_viewer: CodeViewer | None = None
         self.export_dialog: ExportDialog | None = None
         self.sanity_dialog: SanityDialog | None = None
+        self.search_dialog: SearchDialog | None = None
         self.training = None  # the training controller, once installed (see install_training)
         self._skip_unsaved_prompt = False
         self.document = document or Document(Project(name="Untitled", graph=Graph()), parent=self)
@@ -303,6 +305,8 @@ class MainWindow(QMainWindow):
         menu.addAction(self._action("sanity", "&Sanity Checks…", "check", self.show_sanity_checks, "Ctrl+Shift+K",
                                     "Before a long run: initial loss against ln C, L2 raising the loss, a gradient "
                                     "check, and overfitting 20 samples"))
+        menu.addAction(self._action("search", "Hyperparameter &Search…", "preview", self.show_search, None,
+                                    "Random search over learning rate, regularization and dropout with short runs"))
         self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
         self.training_menu = menu
         # The monitor needs width more than the palette needs height: the bottom area spans the window.
@@ -600,9 +604,22 @@ class MainWindow(QMainWindow):
         self.sanity_dialog.raise_()
         self.sanity_dialog.activateWindow()
 
+    SEARCH_WAITS = "A search waits until training ends: both would draw from PyTorch's random generator."
+
+    def show_search(self) -> None:
+        if self.search_dialog is None:
+            self.search_dialog = SearchDialog(lambda: self.document, lambda: self.document.path, self)
+        running = self.training is not None and self.training.is_running
+        self.search_dialog.set_blocked(self.SEARCH_WAITS if running else None)
+        self.search_dialog.show()
+        self.search_dialog.raise_()
+        self.search_dialog.activateWindow()
+
     def _on_training_running(self, running: bool) -> None:
         if self.sanity_dialog is not None:
             self.sanity_dialog.set_blocked(self.SANITY_WAITS if running else None)
+        if self.search_dialog is not None:
+            self.search_dialog.set_blocked(self.SEARCH_WAITS if running else None)
         if self.export_dialog is not None:
             self.export_dialog.set_model_exports_blocked(self.MODEL_EXPORT_WAITS if running else None)
             if not running and self.training.run_dir is not None:

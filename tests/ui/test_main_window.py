@@ -533,3 +533,38 @@ def test_sanity_checks_run_in_the_background_and_wait_for_training(qtbot):
     controller._running = False
     controller._update_actions()
     assert dialog.run_button.isEnabled()
+
+
+def test_hyperparameter_search_ranks_trials_and_applies_the_best_as_one_undoable_step(qtbot):
+    project = templates.build("playground")
+    project.settings["data"].update(toy_points=400)
+    win = keep(qtbot, mw.MainWindow(Document(project), with_training=True))
+    win.show()
+    qtbot.waitExposed(win)
+    win.actions["search"].trigger()
+    dialog = win.search_dialog
+    assert [r.name for r in dialog.chosen_ranges()] == ["lr", "l2"]
+    assert not dialog.range_rows["dropout"][0].isEnabled()        # the playground has no Dropout layer
+    dialog.trials_box.setValue(3)
+    dialog.epochs_box.setValue(2)
+    with qtbot.waitSignal(dialog.search_finished, timeout=120_000) as finished:
+        assert dialog.start() and dialog.is_running and not dialog.start_button.isEnabled()
+    trials = finished.args[0]
+    assert len(trials) == 3 and dialog.table.rowCount() == 3
+    assert [t.score for t in trials] == sorted((t.score for t in trials), reverse=True)
+    assert dialog.table.item(0, 1).text() == str(trials[0].number)
+    assert "Best: trial" in dialog.status.text()
+    old_lr = project.settings["optimizer"]["lr"]
+    assert dialog.apply_best()
+    assert win.document.project.settings["optimizer"]["lr"] == pytest.approx(trials[0].values["lr"])
+    assert win.document.project.settings["regularization"]["l2"] == pytest.approx(trials[0].values["l2"])
+    win.document.undo_stack.undo()                                 # one step takes both back
+    assert win.document.project.settings["optimizer"]["lr"] == old_lr
+    assert win.document.project.settings["regularization"]["l2"] == templates.build("playground").settings["regularization"]["l2"]
+    controller = win.training
+    controller._running = True
+    controller._update_actions()
+    assert not dialog.start_button.isEnabled() and not dialog.start()
+    controller._running = False
+    controller._update_actions()
+    assert dialog.start_button.isEnabled()
