@@ -64,6 +64,19 @@ def _plain_loss(trainer):
     return make_loss(trainer.loss_name, 0.0)
 
 
+def _data_loss(trainer, samples: int) -> tuple[float, int]:
+    """The bare data loss of the untrained network on the first samples (evaluation mode), and
+    how many samples that was."""
+    model = trainer.model
+    x, y = _sample_batch(trainer, samples)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        loss = float(_plain_loss(trainer)(model(x), y))
+    model.train(was_training)
+    return loss, int(len(y))
+
+
 def _without_dropout(model: nn.Module) -> nn.Module:
     for module in model.modules():
         if isinstance(module, (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)):
@@ -78,16 +91,10 @@ def check_initial_loss(trainer, samples: int = 256) -> CheckResult:
     if trainer.loss_name != "cross-entropy" or not classes or classes < 2:
         return CheckResult(name, "skip", "Only for classifiers trained with cross-entropy: ln C is a softmax's loss "
                                          "when it guesses uniformly among C classes.")
-    model = trainer.model
-    x, y = _sample_batch(trainer, samples)
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        loss = float(_plain_loss(trainer)(model(x), y))
-    model.train(was_training)
+    loss, used = _data_loss(trainer, samples)
     expected = math.log(classes)
     off = abs(loss - expected) / expected
-    details = {"loss": loss, "expected": expected, "classes": classes, "samples": int(len(y))}
+    details = {"loss": loss, "expected": expected, "classes": classes, "samples": used}
     line = f"{loss:.4f} before training; ln {classes} = {expected:.4f} for a uniform guess among {classes} classes"
     if off <= INITIAL_LOSS_TOLERANCE:
         return CheckResult(name, "pass", line + ".", details)
@@ -101,15 +108,10 @@ def check_initial_loss(trainer, samples: int = 256) -> CheckResult:
 def check_regularization_raises_loss(trainer, samples: int = 256) -> CheckResult:
     from .regularize import penalty
     name = "regularization"
-    model = trainer.model
-    x, y = _sample_batch(trainer, samples)
-    was_training = model.training
-    model.eval()
+    data_loss, _used = _data_loss(trainer, samples)
+    raised = dict(trainer.settings["regularization"], l2=RAISED_L2, l1=0.0)
     with torch.no_grad():
-        data_loss = float(_plain_loss(trainer)(model(x), y))
-        raised = dict(trainer.settings["regularization"], l2=RAISED_L2, l1=0.0)
-        extra = penalty(model, raised, trainer.multipliers)
-    model.train(was_training)
+        extra = penalty(trainer.model, raised, trainer.multipliers)
     if extra is None:
         return CheckResult(name, "skip", "No weight is penalised (every layer's L2 multiplier is 0, or the network "
                                          "has no weights).")

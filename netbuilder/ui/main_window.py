@@ -568,9 +568,7 @@ class MainWindow(QMainWindow):
     def show_code(self) -> None:
         if self.code_viewer is None:
             self.code_viewer = CodeViewer(self.document, self)
-        self.code_viewer.show()
-        self.code_viewer.raise_()
-        self.code_viewer.activateWindow()
+        self._present(self.code_viewer)
 
     # Exporting a model builds it, drawing from PyTorch's global random generator; a running
     # training draws its dropout masks from the same generator, so an export then would make the
@@ -587,9 +585,16 @@ class MainWindow(QMainWindow):
             if training.run_dir is not None:
                 self.export_dialog.set_run_dir(training.run_dir)
             self.export_dialog.set_model_exports_blocked(self.MODEL_EXPORT_WAITS if training.is_running else None)
-        self.export_dialog.show()
-        self.export_dialog.raise_()
-        self.export_dialog.activateWindow()
+        self._present(self.export_dialog)
+
+    def _present(self, dialog) -> None:
+        """Show a modeless dialog in front, with the keyboard."""
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _training_is_running(self) -> bool:
+        return self.training is not None and self.training.is_running
 
     # The checks seed PyTorch's global random generator (as a run's start does): they wait until
     # training ends, like model exports.
@@ -598,22 +603,16 @@ class MainWindow(QMainWindow):
     def show_sanity_checks(self) -> None:
         if self.sanity_dialog is None:
             self.sanity_dialog = SanityDialog(lambda: self.document.project, lambda: self.document.path, self)
-        running = self.training is not None and self.training.is_running
-        self.sanity_dialog.set_blocked(self.SANITY_WAITS if running else None)
-        self.sanity_dialog.show()
-        self.sanity_dialog.raise_()
-        self.sanity_dialog.activateWindow()
+        self.sanity_dialog.set_blocked(self.SANITY_WAITS if self._training_is_running() else None)
+        self._present(self.sanity_dialog)
 
     SEARCH_WAITS = "A search waits until training ends: both would draw from PyTorch's random generator."
 
     def show_search(self) -> None:
         if self.search_dialog is None:
             self.search_dialog = SearchDialog(lambda: self.document, lambda: self.document.path, self)
-        running = self.training is not None and self.training.is_running
-        self.search_dialog.set_blocked(self.SEARCH_WAITS if running else None)
-        self.search_dialog.show()
-        self.search_dialog.raise_()
-        self.search_dialog.activateWindow()
+        self.search_dialog.set_blocked(self.SEARCH_WAITS if self._training_is_running() else None)
+        self._present(self.search_dialog)
 
     def _on_training_running(self, running: bool) -> None:
         if self.sanity_dialog is not None:

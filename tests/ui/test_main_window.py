@@ -507,12 +507,17 @@ def test_model_exports_wait_while_training_runs(training_window):
     assert dialog.export_button.isEnabled(), dialog.export_button.toolTip()
 
 
-def test_sanity_checks_run_in_the_background_and_wait_for_training(qtbot):
+def playground_window(qtbot):
     project = templates.build("playground")
     project.settings["data"].update(toy_points=400)
     win = keep(qtbot, mw.MainWindow(Document(project), with_training=True))
     win.show()
     qtbot.waitExposed(win)
+    return win, project
+
+
+def test_sanity_checks_run_in_the_background_and_wait_for_training(qtbot):
+    win, project = playground_window(qtbot)
     assert win.actions["sanity"] in win.training_menu.actions()
     before = project.to_dict()
     win.actions["sanity"].trigger()            # opening the dialog starts a pass at once
@@ -536,11 +541,7 @@ def test_sanity_checks_run_in_the_background_and_wait_for_training(qtbot):
 
 
 def test_hyperparameter_search_ranks_trials_and_applies_the_best_as_one_undoable_step(qtbot):
-    project = templates.build("playground")
-    project.settings["data"].update(toy_points=400)
-    win = keep(qtbot, mw.MainWindow(Document(project), with_training=True))
-    win.show()
-    qtbot.waitExposed(win)
+    win, project = playground_window(qtbot)
     win.actions["search"].trigger()
     dialog = win.search_dialog
     assert [r.name for r in dialog.chosen_ranges()] == ["lr", "l2"]
