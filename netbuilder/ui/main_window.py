@@ -18,8 +18,8 @@ from ..core import templates
 from ..core.graph import Graph
 from ..core.project import SUFFIX, Project, ProjectError
 from . import files, icons
-from .dialogs import (EMPTY, AboutDialog, CodeViewer, ExportDialog, RecoveryDialog, SanityDialog, SearchDialog,
-                      TemplateGallery)
+from .dialogs import (EMPTY, AboutDialog, CodeViewer, ExportDialog, InitializationExplorer, RecoveryDialog,
+                      SanityDialog, SearchDialog, TemplateGallery)
 from .dialogs.recovery import DISCARD, RECOVER
 from .document import Document
 from .editor import EditorWidget, InspectorWidget, IssuesWidget, PaletteWidget
@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         self.sanity_dialog: SanityDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.init_explorer: InitializationExplorer | None = None
         self.training = None  # the training controller, once installed (see install_training)
         self._skip_unsaved_prompt = False
         self.document = document or Document(Project(name="Untitled", graph=Graph()), parent=self)
@@ -252,6 +253,10 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, n=name: self.show_setup(n))
             self.actions[f"setup_{name}"] = action
             setup_menu.addAction(action)
+        setup_menu.addSeparator()
+        setup_menu.addAction(self._action(
+            "init_explorer", "Initialization &Explorer…", "initialization", self.show_init_explorer, None,
+            "See how the initial weights decide whether a deep network's activations vanish, saturate or stay healthy"))
 
         self.help_menu = bar.addMenu("&Help")
         self.help_menu.addAction(a["about"])
@@ -586,6 +591,11 @@ class MainWindow(QMainWindow):
                 self.export_dialog.set_run_dir(training.run_dir)
             self.export_dialog.set_model_exports_blocked(self.MODEL_EXPORT_WAITS if training.is_running else None)
         self._present(self.export_dialog)
+
+    def show_init_explorer(self) -> None:
+        if self.init_explorer is None:
+            self.init_explorer = InitializationExplorer(self)
+        self._present(self.init_explorer)
 
     def _present(self, dialog) -> None:
         """Show a modeless dialog in front, with the keyboard."""

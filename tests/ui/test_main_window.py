@@ -569,3 +569,25 @@ def test_hyperparameter_search_ranks_trials_and_applies_the_best_as_one_undoable
     controller._running = False
     controller._update_actions()
     assert dialog.start_button.isEnabled()
+
+
+def test_initialization_explorer_draws_a_row_per_scheme(qtbot, training_window):
+    from netbuilder.ui.dialogs import InitializationExplorer
+    win = training_window
+    assert win.actions["init_explorer"] in win.menuBar().actions()[3].menu().actions()
+    explorer = win.init_explorer = InitializationExplorer(win)
+    explorer.width_box.setCurrentIndex(0)          # 512 units: the same story, sooner
+    explorer.layers_box.setValue(4)
+    with qtbot.waitSignal(explorer.computed, timeout=60_000) as drawn:
+        win.actions["init_explorer"].trigger()      # opening it computes at once
+    results = drawn.args[0]
+    assert list(results) == list(explorer.rows)
+    for scheme, (label, plots) in explorer.rows.items():
+        stats, words = results[scheme]
+        assert len(stats) == 4 and words in label.text()
+        curves = [item for item in plots.ci.items if hasattr(item, "listDataItems")]
+        assert len(curves) == 4 and all(len(c.listDataItems()[0].getData()[0]) > 0 for c in curves)
+    assert "symmetric" in explorer.rows["constant"][0].text()
+    with qtbot.waitSignal(explorer.computed, timeout=60_000) as drawn:
+        explorer.nonlinearity.setCurrentIndex(1)   # ReLU recomputes
+    assert drawn.args[0]["kaiming"][1].startswith("healthy")
