@@ -1,8 +1,8 @@
 """Start the desktop application: `run()` makes the QApplication, applies the look, shows the
 main window with a project and runs the event loop.
 
-Start-up stays light (the window is up in well under two seconds): torch and the plotting
-library load later, the first time something needs them.
+Start-up stays light (the window is up in well under two seconds): torch loads later, on a
+background thread or the first time something needs it.
 
 The first launch opens an example that trains offline at once: LeNet-5 when Fashion-MNIST is on
 this computer, otherwise the 2-D playground on generated spirals. Later launches reopen the last
