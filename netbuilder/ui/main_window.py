@@ -325,6 +325,7 @@ class MainWindow(QMainWindow):
         controller.show_panels_for(self.document.project)
         self.statusBar().insertPermanentWidget(0, controller.progress_widget)
         controller.running_changed.connect(self._on_training_running)
+        controller.start_blocker = self._training_must_wait
 
     # ------------------------------------------------------------------ document
     def _connect_document(self, doc: Document) -> None:
@@ -623,6 +624,14 @@ class MainWindow(QMainWindow):
             self.search_dialog = SearchDialog(lambda: self.document, lambda: self.document.path, self)
         self.search_dialog.set_blocked(self.SEARCH_WAITS if self._training_is_running() else None)
         self._present(self.search_dialog)
+
+    def _training_must_wait(self) -> str | None:
+        """Why training cannot start now: checks or a search share PyTorch's random generator."""
+        if self.sanity_dialog is not None and self.sanity_dialog.is_running:
+            return "The sanity checks are still running; train once they have finished."
+        if self.search_dialog is not None and self.search_dialog.is_running:
+            return "A hyperparameter search is running; stop it or let it finish, then train."
+        return None
 
     def _on_training_running(self, running: bool) -> None:
         if self.sanity_dialog is not None:

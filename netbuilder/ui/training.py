@@ -255,6 +255,9 @@ class TrainingController(QObject):
         self.thread: QThread | None = None
         self.worker: TrainingWorker | None = None
         self.headless_run = None  # the --train / --screenshot flow, when one is scheduled
+        # Asked before a run starts: a reason to wait (the window's sanity checks or search are
+        # drawing from PyTorch's random generator), or None.
+        self.start_blocker: Callable[[], str | None] | None = None
         self._running = False
         self._paused = False
         self._stopping = False
@@ -459,6 +462,10 @@ class TrainingController(QObject):
         project = self.get_project()
         if project is None:
             self._fail(RunError("model", "Nothing to train", "Open or create a network first."))
+            return False
+        wait = self.start_blocker() if self.start_blocker is not None else None
+        if wait:
+            self._fail(RunError("busy", "Training must wait", wait))
             return False
         analysis = analyze(project.graph)
         if not analysis.ok:

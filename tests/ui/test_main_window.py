@@ -523,6 +523,9 @@ def test_sanity_checks_run_in_the_background_and_wait_for_training(qtbot):
     win.actions["sanity"].trigger()            # opening the dialog starts a pass at once
     dialog = win.sanity_dialog
     assert dialog.is_running and not dialog.run_button.isEnabled()
+    win.training.show_dialogs = False
+    assert not win.training.start()             # a run would share the checks' random generator
+    assert win.training.last_error.kind == "busy" and "sanity checks" in win.training.last_error.message
     with qtbot.waitSignal(dialog.finished_checks, timeout=60_000) as finished:
         pass
     results = finished.args[0]
