@@ -104,7 +104,6 @@ class ConfusionPanel(Panel):
         self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
         self.gallery.setMovement(QListView.Movement.Static)
         self.gallery.setWordWrap(True)
-        self.gallery.setUniformItemSizes(True)
         self.gallery.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         font = QFont(self.gallery.font())
         font.setPointSizeF(max(font.pointSizeF() - 1.5, 7))
