@@ -186,7 +186,7 @@ def cmd_search(args) -> int:
         if args.json:
             return
         shown = "  ".join(f"{k}={v:.3g}" for k, v in trial.values.items())
-        result = trial.error or (f"{trial.metric} {trial.score if trial.score >= 0 else -trial.score:.4f}"
+        result = trial.error or (f"{trial.metric} {abs(trial.score):.4f}"
                                  if trial.score is not None else "no result")
         print(f"trial {trial.number:>3}/{total}  {shown}  →  {result}  ({trial.seconds:.1f}s)", file=sys.stderr,
               flush=True)

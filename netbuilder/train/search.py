@@ -145,6 +145,11 @@ def run_search(project, ranges: list[Range], *, trials: int = 10, overrides=None
     if "dropout" in {r.name for r in ranges} and not any(
             n.type in ("Dropout", "Dropout2d") for n in project.graph.nodes.values()):
         raise SearchError("dropout is searched but the network has no Dropout layer")
+    for r in ranges:
+        section, _, key = SEARCHABLE[r.name][0].partition(".")
+        if section == "optimizer" and key not in project.settings["optimizer"]:
+            raise SearchError(f"{r.name} is searched but the {project.settings['optimizer']['type']} optimizer has "
+                              f"no {key}")
     rng = random.Random(seed)
     done: list[Trial] = []
     for number in range(1, trials + 1):

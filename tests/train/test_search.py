@@ -90,6 +90,13 @@ def test_searching_dropout_needs_a_dropout_layer():
         run_search(playground(), [Range("dropout", 0.0, 0.5, "linear")], trials=1)
 
 
+def test_searching_momentum_needs_an_optimizer_that_has_one():
+    project = playground()
+    assert "momentum" not in project.settings["optimizer"]      # Adam
+    with pytest.raises(SearchError, match="optimizer has no momentum"):
+        run_search(project, [Range("momentum", 0.5, 0.9, "linear")], trials=1)
+
+
 def test_an_optimum_at_the_edge_of_its_range_is_pointed_out():
     ranges = [Range("lr", 1e-4, 1e-1, "log"), Range("dropout", 0.0, 0.5, "linear")]
     notes = edge_notes(ranges, Trial(1, {"lr": 0.09, "dropout": 0.25}, score=0.9))
